@@ -1,0 +1,39 @@
+# Two entry points for a fresh machine: `make demo` and `make test`. Both create and
+# reuse .venv and node_modules; each is rebuilt only when its pin files change.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+# The CDK app runs as a subprocess of the CDK command line: keep it on the venv.
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+
+.PHONY: demo test synth lint bench setup clean
+
+setup: .venv/.installed node_modules/.installed
+
+.venv/.installed: requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: setup
+	$(PY) -m emulator demo
+
+test: setup
+	$(PY) -m pytest
+
+synth: setup
+	npx cdk synth --quiet
+
+lint: setup
+	$(PY) -m pytest tests/test_lint.py
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf .venv node_modules cdk.out

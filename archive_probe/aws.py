@@ -1,0 +1,120 @@
+"""Every network call of the runtime, and nothing else.
+
+The probe logic (probe.py, handler.py, cli.py) reaches AWS only through the objects made
+here, so tests replace the network with botocore's Stubber (same clients, expected
+parameters) or with a local HTTP server, and the logic is the same code that runs in
+Lambda. Endpoints come from the standard AWS configuration (AWS_ENDPOINT_URL, profiles).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Short network timeouts and botocore's standard retries (throttling, 5xx): a single call
+# can never eat the Lambda's remaining time; the probe's own loop adds IAM-aware retries.
+CLIENT_CONFIG = Config(
+    connect_timeout=5,
+    read_timeout=15,
+    retries={"mode": "standard", "max_attempts": 3},
+    signature_version="s3v4",
+)
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    access_key_id: str
+    secret_access_key: str = ""
+
+    def __repr__(self) -> str:  # never print the secret, not even in a traceback
+        return f"AccessKey(access_key_id={self.access_key_id!r}, secret_access_key='***')"
+
+
+class S3Access:
+    """The probe's S3 calls as one principal. Thin: no decisions, no retries."""
+
+    def __init__(self, client: Any, bucket: str):
+        self.client = client
+        self.bucket = bucket
+
+    def put_new_object(self, key: str, body: bytes) -> str | None:
+        """Write `key` only if nothing exists there (If-None-Match: *); returns the version id."""
+        response = self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*", ContentType="text/plain"
+        )
+        return response.get("VersionId")
+
+    def list_keys(self, prefix: str) -> list[str]:
+        response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=10)
+        return [item["Key"] for item in response.get("Contents", [])]
+
+    def read_object(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def bucket_region(self) -> str:
+        constraint = self.client.get_bucket_location(Bucket=self.bucket).get("LocationConstraint")
+        # S3 reports us-east-1 as no constraint and the oldest EU buckets as "EU".
+        return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint)
+
+    def list_versions(self, prefix: str) -> list[tuple[str, str | None]]:
+        """(key, version id) of every object version and delete marker under `prefix`."""
+        found: list[tuple[str, str | None]] = []
+        response = self.client.list_object_versions(Bucket=self.bucket, Prefix=prefix)
+        for item in response.get("Versions", []) + response.get("DeleteMarkers", []):
+            found.append((item["Key"], item.get("VersionId")))
+        return found
+
+    def delete_object(self, key: str, version_id: str | None) -> None:
+        """Delete one object version for good (no delete marker left behind)."""
+        params = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
+        self.client.delete_object(**params)
+
+
+def s3_client(region: str | None, key: AccessKey | None = None, profile: str | None = None,
+              endpoint_url: str | None = None) -> Any:
+    """An S3 client acting as `key`, as `profile`, or as the default credential chain."""
+    if key is not None:
+        session = boto3.Session(aws_access_key_id=key.access_key_id,
+                                aws_secret_access_key=key.secret_access_key, region_name=region)
+    else:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    return session.client("s3", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+
+
+def read_access_key(secret_arn: str, region: str | None = None, client: Any = None) -> AccessKey:
+    """The access key stored as {"accessKeyId", "secretAccessKey"} in a Secrets Manager secret."""
+    # A secret's ARN names its region: read it there, whatever the caller's default is.
+    region = region or secret_arn.split(":")[3]
+    client = client or boto3.client("secretsmanager", region_name=region, config=CLIENT_CONFIG)
+    value = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
+    return AccessKey(value["accessKeyId"], value["secretAccessKey"])
+
+
+def cloudformation_client(region: str | None = None, profile: str | None = None,
+                          endpoint_url: str | None = None) -> Any:
+    session = boto3.Session(profile_name=profile, region_name=region)
+    return session.client("cloudformation", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+
+
+def stack_outputs(stack_name: str, region: str | None = None, profile: str | None = None,
+                  endpoint_url: str | None = None) -> dict[str, str]:
+    client = cloudformation_client(region, profile, endpoint_url)
+    stack = client.describe_stacks(StackName=stack_name)["Stacks"][0]
+    return {item["OutputKey"]: item["OutputValue"] for item in stack.get("Outputs", [])}
+
+
+def put_response(url: str, body: bytes, timeout: float) -> int:
+    """PUT a custom-resource response to CloudFormation's pre-signed URL; returns the status.
+
+    The pre-signed URL is signed for an empty Content-Type, so none is sent."""
+    request = urllib.request.Request(url, data=body, method="PUT",
+                                     headers={"Content-Type": "", "Content-Length": str(len(body))})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (https URL from CloudFormation)
+        return response.status

@@ -1,0 +1,137 @@
+"""Typed CloudFormation custom-resource requests and the one response each must get.
+
+A stack waits up to an hour for a custom resource that never answers, so the Responder
+makes answering hard to get wrong: it sends exactly once (the first answer wins, a
+later one is ignored), keeps the body within CloudFormation's 4 KiB, retries the PUT a
+few times with a network timeout, and never raises.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+log = logging.getLogger(__name__)
+
+#: CloudFormation rejects response bodies over 4096 bytes; leave room for the rest.
+MAX_REASON = 3000
+
+
+class BadRequest(ValueError):
+    """A resource property is missing or malformed: a template problem, not a permission one."""
+
+
+@dataclass(frozen=True)
+class ProbeProperties:
+    bucket_name: str
+    region: str
+    #: Secrets Manager secret that holds the key as JSON; the secret itself is never a property.
+    secret_arn: str
+    key_deadline_seconds: float
+    settle_seconds: float
+
+    @classmethod
+    def parse(cls, props: Mapping[str, Any]) -> "ProbeProperties":
+        def required(name: str) -> str:
+            value = props.get(name)
+            if not isinstance(value, str) or not value:
+                raise BadRequest(f"resource property {name} is missing: redeploy the stack as synthesized")
+            return value
+
+        def seconds(name: str, default: float) -> float:
+            # CloudFormation hands every scalar property to the handler as a string.
+            try:
+                value = float(props.get(name, default))
+            except (TypeError, ValueError):
+                raise BadRequest(f"resource property {name}={props.get(name)!r} is not a number of seconds") from None
+            if value < 0:
+                raise BadRequest(f"resource property {name} must not be negative")
+            return value
+
+        return cls(bucket_name=required("BucketName"), region=required("Region"),
+                   secret_arn=required("SecretArn"),
+                   key_deadline_seconds=seconds("KeyDeadlineSeconds", 90),
+                   settle_seconds=seconds("SettleSeconds", 30))
+
+
+@dataclass(frozen=True)
+class CustomResourceRequest:
+    request_type: str  # Create | Update | Delete
+    response_url: str
+    stack_id: str
+    request_id: str
+    logical_resource_id: str
+    resource_type: str
+    physical_resource_id: str | None
+    properties: Mapping[str, Any]
+    old_properties: Mapping[str, Any] | None
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> "CustomResourceRequest":
+        try:
+            return cls(request_type=event["RequestType"], response_url=event["ResponseURL"],
+                       stack_id=event["StackId"], request_id=event["RequestId"],
+                       logical_resource_id=event["LogicalResourceId"],
+                       resource_type=event.get("ResourceType", ""),
+                       physical_resource_id=event.get("PhysicalResourceId"),
+                       properties=event.get("ResourceProperties") or {},
+                       old_properties=event.get("OldResourceProperties"))
+        except KeyError as missing:
+            raise BadRequest(f"not a CloudFormation custom-resource event: {missing} is missing") from None
+
+    def redacted(self) -> dict:
+        """The request as it may be logged: the pre-signed response URL is a credential."""
+        return {"RequestType": self.request_type, "StackId": self.stack_id,
+                "RequestId": self.request_id, "LogicalResourceId": self.logical_resource_id,
+                "PhysicalResourceId": self.physical_resource_id,
+                "ResourceProperties": dict(self.properties),
+                "OldResourceProperties": dict(self.old_properties or {})}
+
+
+Sender = Callable[[str, bytes, float], int]
+
+
+class Responder:
+    """Sends the one response a request gets; thread-safe, so a watchdog can answer too."""
+
+    def __init__(self, request: CustomResourceRequest, send: Sender, default_physical_id: str):
+        self.request = request
+        self._send = send
+        self._physical_id = request.physical_resource_id or default_physical_id
+        self._lock = threading.Lock()
+        self.sent: dict | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.sent is not None
+
+    def succeed(self, data: Mapping[str, str], physical_id: str | None = None, reason: str = "") -> bool:
+        return self._answer("SUCCESS", reason or "OK", dict(data), physical_id)
+
+    def fail(self, reason: str, physical_id: str | None = None) -> bool:
+        return self._answer("FAILED", reason, {}, physical_id)
+
+    def _answer(self, status: str, reason: str, data: dict, physical_id: str | None) -> bool:
+        with self._lock:
+            if self.sent is not None:
+                return False
+            if len(reason) > MAX_REASON:
+                reason = reason[: MAX_REASON - 20] + " ... (see the log)"
+            body = {"Status": status, "Reason": reason,
+                    "PhysicalResourceId": physical_id or self._physical_id,
+                    "StackId": self.request.stack_id, "RequestId": self.request.request_id,
+                    "LogicalResourceId": self.request.logical_resource_id,
+                    "NoEcho": False, "Data": data}
+            self.sent = body
+        payload = json.dumps(body).encode()
+        for attempt in range(1, 4):
+            try:
+                status_code = self._send(self.request.response_url, payload, 10.0)
+                log.info("sent %s response (HTTP %s): %s", status, status_code, reason)
+                return True
+            except Exception as error:  # noqa: BLE001 - any failure here must not escape
+                log.error("sending the %s response failed (attempt %d of 3): %s", status, attempt, error)
+        return False

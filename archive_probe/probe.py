@@ -1,0 +1,261 @@
+"""The permission probe: act as the principal Logz.io will use and record what S3 allows.
+
+Order of the checks follows what Logz.io does: archive (PutObject), then restore
+(ListBucket to find objects, GetObject to read them), plus GetBucketLocation from its
+sample policy. The probe writes one new object with a unique key under PROBE_PREFIX,
+conditionally (If-None-Match: *), so it can never overwrite anything, and removes that
+object and only that object afterwards, with separate credentials that may delete.
+
+IAM is eventually consistent (see FIELD-NOTES): a new access key answers
+InvalidAccessKeyId for a while and a new policy may answer AccessDenied for a few
+seconds. Both are retried, each until its own deadline measured from the probe's start;
+throttling is retried until the hard deadline that the caller owns.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import checks
+from .aws import S3Access
+from .checks import CheckResult, ProbeAborted, ProbeReport, Status
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Patience:
+    """How long to wait for IAM to settle, in seconds from the probe's start."""
+
+    #: Until then InvalidAccessKeyId means "not propagated yet"; after it, the key is bad.
+    key_propagation: float = 90.0
+    #: Until then AccessDenied may be a policy still propagating; after it, it is final.
+    policy_settling: float = 30.0
+    #: Absolute time.monotonic() value by which the probe must have finished, whatever else.
+    hard_deadline: float | None = None
+
+
+class Clock:
+    """time.monotonic and time.sleep, replaceable in tests."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def error_code(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or
+                   error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "Unknown"))
+    return type(error).__name__
+
+
+def error_message(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Message", ""))
+    return str(error)
+
+
+class _Retrier:
+    """Runs one S3 call, retrying what IAM propagation and throttling explain."""
+
+    def __init__(self, patience: Patience, clock: Clock):
+        self.clock = clock
+        start = clock.now()
+        hard = patience.hard_deadline if patience.hard_deadline is not None else float("inf")
+        self.hard_deadline = hard
+        self.key_deadline = min(start + patience.key_propagation, hard)
+        self.settle_deadline = min(start + patience.policy_settling, hard)
+        self.key_seen_working = False
+
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        delay = 0.5
+        while True:
+            try:
+                result = fn()
+                self.key_seen_working = True
+                return result
+            except ClientError as error:
+                code = error_code(error)
+                if code not in checks.KEY_NOT_PROPAGATED:
+                    self.key_seen_working = True
+                deadline = self._deadline_for(code)
+                now = self.clock.now()
+                if now >= deadline:
+                    raise
+                wait = min(delay, deadline - now)
+                log.info("%s answered %s; retrying in %.1fs (IAM may still be propagating)",
+                         what, code, wait)
+                self.clock.sleep(wait)
+                delay = min(delay * 2, 5.0)
+
+    def _deadline_for(self, code: str) -> float:
+        if code in checks.KEY_NOT_PROPAGATED and not self.key_seen_working:
+            return self.key_deadline
+        if code in checks.DENIED:
+            return self.settle_deadline
+        if code in checks.THROTTLED:
+            return self.hard_deadline if self.hard_deadline != float("inf") else self.key_deadline
+        return float("-inf")  # anything else is final at once
+
+
+def new_probe_key() -> str:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    return f"{checks.PROBE_PREFIX}{stamp}-{uuid.uuid4().hex}.txt"
+
+
+def run_probe(user: S3Access, cleanup: S3Access | None, expected_region: str | None,
+              patience: Patience = Patience(), clock: Clock | None = None,
+              probe_key: str | None = None) -> ProbeReport:
+    """Check the four permissions as `user`; remove the probe object as `cleanup`.
+
+    Raises ProbeAborted when the check cannot be made at all (bucket missing, key
+    rejected, wrong secret, network); then no permission verdict is possible."""
+    clock = clock or Clock()
+    retrier = _Retrier(patience, clock)
+    bucket = user.bucket
+    key = probe_key or new_probe_key()
+    body = f"Logz.io archive permission probe for s3://{bucket}/{key}\n".encode()
+    results: dict[str, CheckResult] = {}
+    notes: list[str] = []
+    written = False
+    version_id: str | None = None
+
+    def failure(action: str, error: Exception) -> CheckResult:
+        code = error_code(error)
+        _abort_if_fatal(code, error, bucket, retrier)
+        return CheckResult(action, Status.MISSING, code,
+                           checks.hint_for(action, code, error_message(error), bucket),
+                           error_message(error))
+
+    try:
+        # 1. Archive: write a brand-new object; never overwrite anything.
+        try:
+            version_id = retrier.call("PutObject", lambda: user.put_new_object(key, body))
+            written = True
+            results[checks.PUT_OBJECT] = CheckResult(checks.PUT_OBJECT, Status.GRANTED,
+                                                     detail=f"wrote {key}")
+        except (ClientError, BotoCoreError) as error:
+            results[checks.PUT_OBJECT] = failure(checks.PUT_OBJECT, error)
+
+        # 2. Restore, step one: list, and see the object just written.
+        try:
+            keys = retrier.call("ListObjectsV2", lambda: user.list_keys(key))
+            if written and key not in keys:
+                results[checks.LIST_BUCKET] = CheckResult(
+                    checks.LIST_BUCKET, Status.MISSING, "ProbeObjectNotListed",
+                    f"listing works but did not show {key}: check s3:prefix conditions on "
+                    f"s3:ListBucket for arn:aws:s3:::{bucket}", "object written but not listed")
+            else:
+                results[checks.LIST_BUCKET] = CheckResult(checks.LIST_BUCKET, Status.GRANTED,
+                                                          detail="listed the probe prefix")
+        except (ClientError, BotoCoreError) as error:
+            results[checks.LIST_BUCKET] = failure(checks.LIST_BUCKET, error)
+
+        # 3. Restore, step two: read the object back and compare.
+        results[checks.GET_OBJECT] = _check_read(user, key, body, written, results, retrier, failure)
+
+        # 4. Locate: Logz.io's sample policy grants it; the region must match.
+        try:
+            region = retrier.call("GetBucketLocation", user.bucket_region)
+            results[checks.GET_BUCKET_LOCATION] = CheckResult(
+                checks.GET_BUCKET_LOCATION, Status.GRANTED, detail=f"bucket is in {region}")
+            if expected_region and region != expected_region:
+                notes.append(f"bucket {bucket} is in {region}, not {expected_region}: "
+                             f"give Logz.io the region {region}")
+        except (ClientError, BotoCoreError) as error:
+            results[checks.GET_BUCKET_LOCATION] = failure(checks.GET_BUCKET_LOCATION, error)
+    finally:
+        left_behind, cleanup_error = (None, None)
+        if written:
+            left_behind, cleanup_error = _remove_probe(cleanup, key, version_id)
+
+    return ProbeReport(bucket=bucket, region=expected_region or "", probe_key=key,
+                       checks=tuple(results[action] for action in checks.ACTIONS),
+                       left_behind=left_behind, cleanup_error=cleanup_error, notes=tuple(notes))
+
+
+def _check_read(user, key, body, written, results, retrier, failure) -> CheckResult:
+    if written:
+        try:
+            content = retrier.call("GetObject", lambda: user.read_object(key))
+        except (ClientError, BotoCoreError) as error:
+            return failure(checks.GET_OBJECT, error)
+        if content != body:
+            return CheckResult(checks.GET_OBJECT, Status.MISSING, "ContentMismatch",
+                               "the object read back differs from what was written: check for "
+                               "a Lambda/Object Lambda access point or replication rewriting objects",
+                               f"read {len(content)} bytes, wrote {len(body)}")
+        return CheckResult(checks.GET_OBJECT, Status.GRANTED, detail="read the probe object back")
+    # Nothing was written, so read the (unique, absent) probe key instead: S3 answers
+    # NoSuchKey only to a principal that holds s3:GetObject (and s3:ListBucket).
+    try:
+        retrier.call("GetObject", lambda: user.read_object(key))
+        return CheckResult(checks.GET_OBJECT, Status.GRANTED, detail="read succeeded")
+    except ClientError as error:
+        code = error_code(error)
+        if code in ("NoSuchKey", "404"):
+            return CheckResult(checks.GET_OBJECT, Status.GRANTED,
+                               detail="granted (seen as NoSuchKey on an absent key; the write failed)")
+        if code in checks.DENIED and not results[checks.LIST_BUCKET].ok:
+            # Without ListBucket, S3 hides NoSuchKey behind AccessDenied: cannot tell.
+            return CheckResult(checks.GET_OBJECT, Status.UNVERIFIED, code,
+                               "fix s3:PutObject and s3:ListBucket first; s3:GetObject cannot "
+                               "be tested without an object to read", error_message(error))
+        return failure(checks.GET_OBJECT, error)
+
+
+def _abort_if_fatal(code: str, error: Exception, bucket: str, retrier: _Retrier) -> None:
+    if code in checks.BUCKET_MISSING:
+        raise ProbeAborted(f"Bucket {bucket} does not exist.",
+                           "Check the bucket name, or create the bucket first.", code) from error
+    if code in checks.KEY_NOT_PROPAGATED:
+        raise ProbeAborted("AWS rejects the access key (InvalidAccessKeyId) even after waiting "
+                           "for IAM to propagate it.",
+                           "Check that the key exists and is active (aws iam list-access-keys), "
+                           "or raise keyDeadlineSeconds if IAM is slow today.", code) from error
+    if code in checks.BAD_SECRET:
+        raise ProbeAborted("AWS rejects the request signature (SignatureDoesNotMatch): the "
+                           "secret access key does not belong to the access key id.",
+                           "Store the matching secret access key, or create a new key.", code) from error
+    if isinstance(error, BotoCoreError):
+        raise ProbeAborted(f"Could not reach S3: {error}.",
+                           "Check the network path and the endpoint/region settings.", code) from error
+
+
+def _remove_probe(cleanup: S3Access | None, key: str, version_id: str | None) -> tuple[str | None, str | None]:
+    """Delete exactly the probe object's version; report the key if that is not possible."""
+    if cleanup is None:
+        return key, "no credentials that may delete were given"
+    try:
+        cleanup.delete_object(key, version_id)
+        return None, None
+    except (ClientError, BotoCoreError) as error:
+        log.warning("could not remove probe object %s: %s", key, error)
+        return key, f"{error_code(error)}: {error_message(error)}"
+
+
+def remove_leftovers(cleanup: S3Access) -> list[str]:
+    """Delete every version of every probe object under PROBE_PREFIX; return what was removed.
+
+    Only keys that have the probe's own shape are touched."""
+    removed = []
+    for key, version_id in cleanup.list_versions(checks.PROBE_PREFIX):
+        if _is_probe_key(key):
+            cleanup.delete_object(key, version_id)
+            removed.append(key)
+    return removed
+
+
+def _is_probe_key(key: str) -> bool:
+    name = key[len(checks.PROBE_PREFIX):]
+    return key.startswith(checks.PROBE_PREFIX) and "/" not in name and name.endswith(".txt")

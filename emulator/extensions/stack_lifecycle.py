@@ -1,0 +1,296 @@
+"""CloudFormation stack lifecycle: asynchronous create/update, resource events, rollback.
+
+moto lacks: moto creates a stack synchronously inside the CreateStack call, emits
+only stack-level events, has no failure handling (an exception while creating a
+resource becomes an API error, the stack stays half-built) and no rollback; a
+custom resource leaves the stack CREATE_IN_PROGRESS forever or CREATE_COMPLETE on
+moto's say-so.  Deletion order is random (a custom resource's function may be
+deleted before the custom resource), DescribeStacks/DescribeStackResources during
+creation lazily create resources from the request thread, and a modified resource
+without update support is silently replaced by ``None``.
+
+This extension (patches on moto's Stack / ResourceMap / parsing functions):
+  * CreateStack / UpdateStack return at once; the work runs in a background thread;
+  * per-resource events CREATE_IN_PROGRESS / CREATE_COMPLETE / CREATE_FAILED
+    (and UPDATE_*, DELETE_*, DELETE_SKIPPED) with CloudFormation-style reasons;
+    resource types moto does not model get an event saying they were skipped;
+  * a failed create -> ROLLBACK_IN_PROGRESS ("The following resource(s) failed to
+    create: [X]. Rollback requested by user."), created resources deleted in reverse
+    creation order (Retain kept, RetainExceptOnCreate deleted), ROLLBACK_COMPLETE
+    (ROLLBACK_FAILED if a delete failed);
+  * a failed update -> UPDATE_ROLLBACK_IN_PROGRESS, previous template re-applied,
+    UPDATE_ROLLBACK_COMPLETE;
+  * Outputs are hidden and resources are listed without lazy creation while a stack
+    is not in a *_COMPLETE state.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from typing import Any
+
+from moto.core.common_models import CloudFormationModel
+
+from . import STATE
+
+log = logging.getLogger("emulator.cloudformation")
+
+
+class ResourceOperationFailed(BaseException):
+    """A resource failed to create/update/delete.
+
+    BaseException on purpose: moto's update/delete loops swallow ``Exception`` and
+    retry up to five times, which would re-run custom resource handlers.
+    """
+
+    def __init__(self, logical_id: str, reason: str):
+        super().__init__(reason)
+        self.logical_id = logical_id
+        self.reason = reason
+
+
+_orig: dict[str, Any] = {}
+
+
+def get_stack_for(resources_map: Any) -> Any:
+    from moto.cloudformation.models import cloudformation_backends
+
+    backend = cloudformation_backends[resources_map._account_id][resources_map._region_name]
+    return backend.stacks.get(resources_map.stack_id) or backend.deleted_stacks.get(resources_map.stack_id)
+
+
+def add_resource_event(stack: Any, logical_id: str, physical_id: str | None, rtype: str, status: str,
+                       reason: str | None = None) -> None:
+    from moto.cloudformation.models import Event
+
+    if stack is None:
+        return
+    stack.events.append(Event(
+        stack_id=stack.stack_id, stack_name=stack.name, logical_resource_id=logical_id,
+        physical_resource_id=physical_id or "", resource_type=rtype, resource_status=status,
+        resource_status_reason=reason, resource_properties=None,
+    ))
+
+
+def _set_stack_status(stack: Any, status: str, reason: str | None = None) -> None:
+    stack.status = status
+    stack.stack_status_reason = reason
+    stack._add_stack_event(status, resource_status_reason=reason)
+
+
+# --------------------------------------------------------------------------- parsing hooks
+
+def parse_and_create_resource(logical_id: str, resource_json: dict, resources_map: Any, account_id: str,
+                              region_name: str) -> Any:
+    from moto.cloudformation import parsing
+
+    condition = resource_json.get("Condition")
+    if condition and not resources_map.lazy_condition_map[condition]:
+        return None
+    rtype = resource_json["Type"]
+    stack = get_stack_for(resources_map)
+    if parsing.resource_class_from_type(rtype) is None:
+        add_resource_event(stack, logical_id, None, rtype, "CREATE_COMPLETE",
+                           f"[emulator] resource type {rtype} is not modelled by moto: NOT created")
+        return None
+    add_resource_event(stack, logical_id, None, rtype, "CREATE_IN_PROGRESS")
+    try:
+        resource = _orig["parse_and_create_resource"](logical_id, resource_json, resources_map, account_id, region_name)
+    except ResourceOperationFailed as failed:
+        if failed.logical_id == logical_id:
+            add_resource_event(stack, logical_id, None, rtype, "CREATE_FAILED", failed.reason)
+        raise
+    except Exception as exc:  # any moto error while creating = the resource failed
+        log.debug("create of %s failed: %s", logical_id, traceback.format_exc())
+        reason = f"Resource handler returned message: \"{exc}\""
+        add_resource_event(stack, logical_id, None, rtype, "CREATE_FAILED", reason)
+        raise ResourceOperationFailed(logical_id, reason) from exc
+    order = resources_map.__dict__.setdefault("_emu_order", [])
+    if logical_id not in order:
+        order.append(logical_id)
+    add_resource_event(stack, logical_id, getattr(resource, "physical_resource_id", None), rtype, "CREATE_COMPLETE")
+    return resource
+
+
+def parse_and_update_resource(logical_id: str, resource_json: dict, resources_map: Any, account_id: str,
+                              region_name: str) -> Any:
+    rtype = resource_json["Type"]
+    stack = get_stack_for(resources_map)
+    original = resources_map._parsed_resources.get(logical_id)
+    add_resource_event(stack, logical_id, getattr(original, "physical_resource_id", None), rtype, "UPDATE_IN_PROGRESS")
+    try:
+        resource = _orig["parse_and_update_resource"](logical_id, resource_json, resources_map, account_id, region_name)
+    except ResourceOperationFailed as failed:
+        add_resource_event(stack, logical_id, None, rtype, "UPDATE_FAILED", failed.reason)
+        raise
+    except Exception as exc:
+        reason = f"Resource handler returned message: \"{exc}\""
+        add_resource_event(stack, logical_id, None, rtype, "UPDATE_FAILED", reason)
+        raise ResourceOperationFailed(logical_id, reason) from exc
+    if resource is None:  # moto has no update support for this type: keep the old one
+        resource = original
+        add_resource_event(stack, logical_id, getattr(resource, "physical_resource_id", None), rtype, "UPDATE_COMPLETE",
+                           "[emulator] moto cannot update this resource type; kept unchanged")
+    else:
+        add_resource_event(stack, logical_id, getattr(resource, "physical_resource_id", None), rtype, "UPDATE_COMPLETE")
+    return resource
+
+
+# --------------------------------------------------------------------------- ResourceMap.delete
+
+def resource_map_delete(self: Any, rollback: bool = False) -> None:
+    """Delete created resources in reverse creation order, honouring DeletionPolicy."""
+    stack = get_stack_for(self)
+    order = list(self.__dict__.get("_emu_order", []))
+    for lid, res in self._parsed_resources.items():
+        if isinstance(res, CloudFormationModel) and lid not in order and lid in self._resource_json_map:
+            order.insert(0, lid)
+    pending = []
+    for lid in reversed(order):
+        res = self._parsed_resources.get(lid)
+        rjson = self._resource_json_map.get(lid)
+        if not isinstance(res, CloudFormationModel) or rjson is None:
+            continue
+        policy = rjson.get("DeletionPolicy", "Delete")
+        if policy in ("Retain", "Snapshot") or (policy == "RetainExceptOnCreate" and not rollback):
+            add_resource_event(stack, lid, getattr(res, "physical_resource_id", None), rjson["Type"], "DELETE_SKIPPED")
+            self._parsed_resources.pop(lid, None)
+            continue
+        pending.append(lid)
+    last_error: BaseException | None = None
+    for _attempt in range(3):
+        for lid in list(pending):
+            res = self._parsed_resources.get(lid)
+            rjson = self._resource_json_map[lid]
+            phys = getattr(res, "physical_resource_id", None)
+            add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_IN_PROGRESS")
+            try:
+                self._delete_resource(res, rjson)
+            except (Exception, ResourceOperationFailed) as exc:
+                last_error = exc
+                reason = exc.reason if isinstance(exc, ResourceOperationFailed) else str(exc)
+                add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_FAILED", reason)
+                continue
+            add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_COMPLETE")
+            self._parsed_resources.pop(lid, None)
+            pending.remove(lid)
+        if not pending:
+            return
+    if isinstance(last_error, ResourceOperationFailed):
+        raise last_error
+    raise ResourceOperationFailed(pending[0], str(last_error))
+
+
+# --------------------------------------------------------------------------- Stack lifecycle
+
+def _run(stack: Any, target: Any) -> None:
+    if STATE.async_stacks:
+        threading.Thread(target=target, name=f"cfn-{stack.name}", daemon=True).start()
+    else:
+        target()
+
+
+def stack_create_resources(self: Any) -> None:
+    self.status = "CREATE_IN_PROGRESS"
+
+    def work() -> None:
+        try:
+            self.resource_map.create(self.template_dict)
+            self.description = self.template_dict.get("Description")
+            _set_stack_status(self, "CREATE_COMPLETE")
+        except (Exception, ResourceOperationFailed) as exc:
+            failed = exc.logical_id if isinstance(exc, ResourceOperationFailed) else "?"
+            if not isinstance(exc, ResourceOperationFailed):
+                log.error("stack %s create crashed: %s", self.name, traceback.format_exc())
+            _set_stack_status(self, "ROLLBACK_IN_PROGRESS",
+                              f"The following resource(s) failed to create: [{failed}]. Rollback requested by user.")
+            try:
+                resource_map_delete(self.resource_map, rollback=True)
+                _set_stack_status(self, "ROLLBACK_COMPLETE")
+            except (Exception, ResourceOperationFailed) as dexc:
+                _set_stack_status(self, "ROLLBACK_FAILED",
+                                  f"The following resource(s) failed to delete: [{getattr(dexc, 'logical_id', '?')}].")
+
+    _run(self, work)
+
+
+def stack_update(self: Any, template: str, role_arn: str | None = None, parameters: dict | None = None,
+                 tags: dict | None = None) -> None:
+    old_template, old_params = self.template, dict(self.resource_map.input_parameters or {})
+    self.status = "UPDATE_IN_PROGRESS"
+    self._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+    self.template = template
+    self._parse_template()
+    new_template_dict = self.template_dict
+    if tags is not None:
+        self.tags = tags
+    self.role_arn = role_arn
+
+    def work() -> None:
+        try:
+            self.resource_map.update(new_template_dict, parameters)
+            self.output_map = self._create_output_map()
+            if parameters:
+                self.parameters = parameters
+            _set_stack_status(self, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+            _set_stack_status(self, "UPDATE_COMPLETE")
+        except (Exception, ResourceOperationFailed) as exc:
+            failed = exc.logical_id if isinstance(exc, ResourceOperationFailed) else "?"
+            if not isinstance(exc, ResourceOperationFailed):
+                log.error("stack %s update crashed: %s", self.name, traceback.format_exc())
+            _set_stack_status(self, "UPDATE_ROLLBACK_IN_PROGRESS",
+                              f"The following resource(s) failed to update: [{failed}]. ")
+            try:
+                self.template = old_template
+                self._parse_template()
+                self.resource_map.update(self.template_dict, old_params or None)
+                self.output_map = self._create_output_map()
+                _set_stack_status(self, "UPDATE_ROLLBACK_COMPLETE")
+            except (Exception, ResourceOperationFailed) as rexc:
+                log.error("stack %s update rollback failed: %s", self.name, rexc)
+                _set_stack_status(self, "UPDATE_ROLLBACK_FAILED", str(getattr(rexc, "reason", rexc)))
+
+    _run(self, work)
+
+
+def stack_delete(self: Any) -> None:
+    self._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
+    try:
+        resource_map_delete(self.resource_map, rollback=False)
+    except (Exception, ResourceOperationFailed) as exc:
+        _set_stack_status(self, "DELETE_FAILED", str(getattr(exc, "reason", exc)))
+        raise RuntimeError(f"stack delete failed: {getattr(exc, 'reason', exc)}") from None
+    _set_stack_status(self, "DELETE_COMPLETE")
+
+
+_SETTLED = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
+
+
+def _outputs(self: Any) -> Any:
+    if self.status not in _SETTLED:
+        return None
+    return _orig["outputs"].fget(self)
+
+
+def _stack_resources(self: Any) -> Any:
+    return [r for r in self.resource_map._parsed_resources.values() if isinstance(r, CloudFormationModel)]
+
+
+def apply() -> None:
+    from moto.cloudformation import parsing
+    from moto.cloudformation.models import Stack
+
+    _orig["parse_and_create_resource"] = parsing.parse_and_create_resource
+    _orig["parse_and_update_resource"] = parsing.parse_and_update_resource
+    parsing.parse_and_create_resource = parse_and_create_resource
+    parsing.parse_and_update_resource = parse_and_update_resource
+    parsing.ResourceMap.delete = resource_map_delete
+    _orig["outputs"] = Stack.outputs
+    Stack.outputs = property(_outputs)
+    Stack.stack_resources = property(_stack_resources)
+    Stack.create_resources = stack_create_resources
+    Stack.update = stack_update
+    Stack.delete = stack_delete
+    Stack.stack_status_reason = None

@@ -1,0 +1,97 @@
+"""The deploy-time permission probe: a Python Lambda that is its own custom-resource
+service token (no Node.js provider framework), and the Custom::LogzioArchiveProbe
+resource that runs it after the bucket, the policy and the key exist.
+
+Construct code only; the runtime lives in archive_probe/ and ships as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from archive_probe.checks import PROBE_PREFIX
+
+from .settings import ArchiveSettings, Verify
+
+ROOT = Path(__file__).resolve().parent.parent
+RESOURCE_TYPE = "Custom::LogzioArchiveProbe"
+#: Newest Python runtime aws-cdk-lib offers; archive_probe also runs on the local 3.11.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+def lambda_code() -> lambda_.Code:
+    """The archive_probe package alone, as the asset's top-level folder."""
+    return lambda_.Code.from_asset(
+        str(ROOT), exclude=["*", "!archive_probe", "!archive_probe/*.py"])
+
+
+class PermissionProbe(Construct):
+    def __init__(self, scope: Construct, id: str, *, settings: ArchiveSettings, bucket: s3.IBucket,
+                 secret: secretsmanager.ISecret, access_key_id: str, principal_policy: iam.Policy):
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH,
+                                  removal_policy=RemovalPolicy.DESTROY)
+        self.role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Runs the Logz.io archive permission probe; may delete only probe objects.")
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            sid="ReadPrincipalKey", actions=["secretsmanager:GetSecretValue"],
+            resources=[secret.secret_arn]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            sid="RemoveProbeObjects", actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            resources=[bucket.arn_for_objects(f"{PROBE_PREFIX}*")]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            sid="FindLeftoverProbeObjects", actions=["s3:ListBucketVersions"],
+            resources=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{PROBE_PREFIX}*"]}}))
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            sid="DetectRollback", actions=["cloudformation:DescribeStacks"],
+            resources=[Aws.STACK_ID]))
+        log_group.grant_write(self.role)
+
+        timeout = settings.probe_timeout_seconds
+        self.function = lambda_.Function(
+            self, "Function", runtime=RUNTIME, architecture=lambda_.Architecture.ARM_64,
+            handler="archive_probe.handler.handler", code=lambda_code(), role=self.role,
+            timeout=Duration.seconds(timeout), memory_size=256, log_group=log_group,
+            description="Checks, as the Logz.io principal, that it can archive to and restore from the bucket.")
+
+        properties = {
+            "BucketName": bucket.bucket_name,
+            "Region": Aws.REGION,
+            "SecretArn": secret.secret_arn,
+            # The probe re-runs when anything it checks changes: the key and the bucket by
+            # value, the policy by digest (its text holds deploy-time tokens only).
+            "AccessKeyId": access_key_id,
+            "PolicyDigest": policy_digest(stack, principal_policy),
+            "KeyDeadlineSeconds": str(settings.key_deadline_seconds),
+            "SettleSeconds": str(settings.settle_seconds),
+        }
+        if settings.verify is Verify.ALWAYS:
+            properties["RunOnEveryDeploy"] = str(time.time_ns())
+        self.resource = CustomResource(
+            self, "Resource", service_token=self.function.function_arn, resource_type=RESOURCE_TYPE,
+            properties=properties,
+            # Second line of defence behind the handler's own watchdog: never an hour's wait.
+            service_timeout=Duration.seconds(timeout + 60))
+        self.resource.node.add_dependency(principal_policy)
+
+    def attribute(self, name: str) -> str:
+        return self.resource.get_att_string(name)
+
+
+def policy_digest(stack: Stack, policy: iam.Policy) -> str:
+    document = stack.resolve(policy.document.to_json())
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
