@@ -78,7 +78,8 @@ class ArchiveStack(Stack):
         self.probe = PermissionProbe(
             self, "PermissionProbe", settings=settings, bucket=self.bucket, secret=self.secret,
             access_key_id=self.access_key.access_key_id, principal_policy=self.policy)
-        self.probe.resource.node.add_dependency(self.access_key, self.secret)
+        # The key and the secret are ordered by the properties that reference them; the
+        # bucket policy is not, and a TLS-only Deny must already be in force when probing.
         if self.bucket.policy is not None:
             self.probe.resource.node.add_dependency(self.bucket.policy)
 
