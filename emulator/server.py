@@ -58,6 +58,7 @@ class Emulator:
         # Auth off while we set up the admin user.
         settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
         apply_all()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         _, self.port = self._server.get_host_and_port()
@@ -82,9 +83,6 @@ class Emulator:
     def reset(self) -> None:
         """Drop all moto state (then re-create the admin user)."""
         from moto import settings
-        from moto.backends import get_backend  # noqa: F401
-        from moto.core.base_backend import BackendDict  # noqa: F401
-        from moto.moto_api import mock_random  # noqa: F401
         from moto.moto_api._internal.models import moto_api_backend
 
         prev = settings.INITIAL_NO_AUTH_ACTION_COUNT

@@ -33,7 +33,7 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 def lambda_code() -> lambda_.Code:
     """The archive_probe package alone, as the asset's top-level folder."""
     return lambda_.Code.from_asset(
-        str(ROOT), exclude=["*", "!archive_probe", "!archive_probe/*.py"])
+        str(ROOT), exclude=["*", ".*", "!archive_probe", "!archive_probe/*.py"])
 
 
 class PermissionProbe(Construct):

@@ -1,0 +1,26 @@
+"""Shared fixtures. The app is synthesized once per session: the first synth in a process
+costs seconds, later ones a fraction of a second."""
+
+from __future__ import annotations
+
+import os
+
+# Before aws_cdk is imported anywhere: jsii prints a banner for Node 20 otherwise.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# No test may reach real AWS: no instance metadata, no profile, fake credentials.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+import pytest  # noqa: E402
+
+from tests.support import synth  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """The app as shipped, with cdk.json's context only."""
+    return synth()

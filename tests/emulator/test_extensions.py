@@ -1,0 +1,141 @@
+"""Fast tests of the emulator extensions (no CDK CLI needed)."""
+
+import json
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+
+HANDLER = r'''
+import json, os, urllib.request
+import boto3
+
+def handler(event, context):
+    props = event["ResourceProperties"]
+    outcome, reason, data = "SUCCESS", "ok", {}
+    try:
+        if event["RequestType"] != "Delete":
+            sm = boto3.client("secretsmanager")
+            data["Value"] = json.loads(sm.get_secret_value(SecretId=props["SecretArn"])["SecretString"])["accessKeyId"]
+            data["Remaining"] = str(context.get_remaining_time_in_millis() > 0)
+            if props.get("Outcome") == "FAILED":
+                outcome, reason = "FAILED", "probe says: s3:GetObject is missing"
+    except Exception as exc:
+        outcome, reason = "FAILED", f"handler error: {exc}"
+    body = json.dumps({"Status": outcome, "Reason": reason, "PhysicalResourceId": "probe-1",
+                       "StackId": event["StackId"], "RequestId": event["RequestId"],
+                       "LogicalResourceId": event["LogicalResourceId"], "Data": data}).encode()
+    req = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
+                                 headers={"Content-Type": ""})
+    urllib.request.urlopen(req, timeout=10).read()
+'''
+
+
+def template(outcome="SUCCESS", grant_secret=True):
+    secret_grant = {"Ref": "Secret"} if grant_secret else "arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbCdEf"
+    return json.dumps({
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
+            "User": {"Type": "AWS::IAM::User"},
+            "Key": {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": {"Ref": "User"}}},
+            "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {"SecretString": {"Fn::Join": ["", [
+                '{"accessKeyId":"', {"Ref": "Key"}, '","secretAccessKey":"',
+                {"Fn::GetAtt": ["Key", "SecretAccessKey"]}, '"}']]}}},
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                        "Principal": {"Service": "lambda.amazonaws.com"}}]}}},
+            "RolePolicy": {"Type": "AWS::IAM::Policy", "Properties": {
+                "PolicyName": "p", "Roles": [{"Ref": "Role"}],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_grant}]}}},
+            "Fn": {"Type": "AWS::Lambda::Function", "DependsOn": ["RolePolicy"], "Properties": {
+                "Runtime": "python3.12", "Handler": "index.handler", "Timeout": 30,
+                "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": HANDLER}}},
+            "Probe": {"Type": "Custom::Probe", "Properties": {
+                "ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}, "SecretArn": {"Ref": "Secret"}, "Outcome": outcome}},
+        },
+        "Outputs": {"ProbeValue": {"Value": {"Fn::GetAtt": ["Probe", "Value"]}},
+                    "SecretArn": {"Value": {"Ref": "Secret"}}},
+    })
+
+
+def _events(cfn, name):
+    return cfn.describe_stack_events(StackName=name)["StackEvents"]
+
+
+def test_secret_model_and_custom_resource_success(emu, wait_stack):
+    cfn, name = emu.client("cloudformation"), f"ok-{uuid.uuid4().hex[:8]}"
+    cfn.create_stack(StackName=name, TemplateBody=template())
+    stack = wait_stack(cfn, name)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", _events(cfn, name)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    secret = json.loads(emu.client("secretsmanager").get_secret_value(SecretId=outputs["SecretArn"])["SecretString"])
+    user = cfn.describe_stack_resource(StackName=name, LogicalResourceId="User")["StackResourceDetail"]
+    keys = emu.client("iam").list_access_keys(UserName=user["PhysicalResourceId"])["AccessKeyMetadata"]
+    assert secret["accessKeyId"] == keys[0]["AccessKeyId"] and len(secret["secretAccessKey"]) >= 40
+    # The handler read the secret with its role (ARN-scoped grant) and returned Data for Fn::GetAtt.
+    assert outputs["ProbeValue"] == secret["accessKeyId"]
+    # The user's key really works against the emulator (auth enforced: no policy -> denied).
+    s3_user = emu.client("s3", aws_access_key_id=secret["accessKeyId"], aws_secret_access_key=secret["secretAccessKey"])
+    with pytest.raises(ClientError) as err:
+        s3_user.list_buckets()
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_custom_resource_failed_rolls_back_with_reason(emu, wait_stack):
+    cfn, name = emu.client("cloudformation"), f"fail-{uuid.uuid4().hex[:8]}"
+    cfn.create_stack(StackName=name, TemplateBody=template(outcome="FAILED"))
+    stack = wait_stack(cfn, name)
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = _events(cfn, name)
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed and failed[0]["LogicalResourceId"] == "Probe"
+    assert failed[0]["ResourceStatusReason"].startswith(
+        "Received response status [FAILED] from custom resource. Message returned: probe says: s3:GetObject is missing")
+    # The RETAIN bucket survives the rollback; the secret (Delete policy) does not.
+    statuses = {(e["LogicalResourceId"], e["ResourceStatus"]) for e in events}
+    assert ("Bucket", "DELETE_SKIPPED") in statuses and ("Secret", "DELETE_COMPLETE") in statuses
+    assert ("Probe", "DELETE_COMPLETE") in statuses  # CloudFormation sends Delete to a failed Create
+    bucket = [e for e in events if e["LogicalResourceId"] == "Bucket" and e["ResourceStatus"] == "CREATE_COMPLETE"][0]
+    emu.client("s3").head_bucket(Bucket=bucket["PhysicalResourceId"])
+
+
+def test_arn_scoped_secret_grant_other_arn_denied(emu, wait_stack):
+    cfn, name = emu.client("cloudformation"), f"deny-{uuid.uuid4().hex[:8]}"
+    cfn.create_stack(StackName=name, TemplateBody=template(grant_secret=False))
+    stack = wait_stack(cfn, name)
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    reason = [e for e in _events(cfn, name) if e["ResourceStatus"] == "CREATE_FAILED"][0]["ResourceStatusReason"]
+    assert "AccessDenied" in reason and "secretsmanager:GetSecretValue" in reason
+
+
+def test_resource_scoped_authorization_direct(emu):
+    iam, sm = emu.client("iam"), emu.client("secretsmanager")
+    n = uuid.uuid4().hex[:8]
+    arn_a = sm.create_secret(Name=f"a-{n}", SecretString="A")["ARN"]
+    arn_b = sm.create_secret(Name=f"b-{n}", SecretString="B")["ARN"]
+    iam.create_user(UserName=f"u-{n}")
+    iam.put_user_policy(UserName=f"u-{n}", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": arn_a}]}))
+    key = iam.create_access_key(UserName=f"u-{n}")["AccessKey"]
+    user_sm = emu.client("secretsmanager", aws_access_key_id=key["AccessKeyId"],
+                         aws_secret_access_key=key["SecretAccessKey"])
+    assert user_sm.get_secret_value(SecretId=arn_a)["SecretString"] == "A"
+    assert user_sm.get_secret_value(SecretId=f"a-{n}")["SecretString"] == "A"  # by name -> same ARN
+    with pytest.raises(ClientError) as err:
+        user_sm.get_secret_value(SecretId=arn_b)
+    # moto renders this JSON-protocol error with Code "403" (real AWS: AccessDeniedException)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403, err.value.response
+    assert "secretsmanager:GetSecretValue" in str(err.value)
+
+
+def test_change_set_runs_real_lifecycle(emu, wait_stack):
+    cfn, name = emu.client("cloudformation"), f"cs-{uuid.uuid4().hex[:8]}"
+    cfn.create_change_set(StackName=name, ChangeSetName="c1", ChangeSetType="CREATE",
+                          TemplateBody=template(outcome="FAILED"), Capabilities=["CAPABILITY_IAM"])
+    cfn.execute_change_set(StackName=name, ChangeSetName="c1")
+    stack = wait_stack(cfn, name)
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"  # not moto's unconditional CREATE_COMPLETE

@@ -1,0 +1,144 @@
+"""Each setting: a value that is accepted and one that stops synth with the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from stacks.settings import ArchiveSettings, Lifecycle, SettingsError, Verify
+from tests.support import ROOT, synth
+
+
+def parse(**context):
+    return ArchiveSettings.from_context(context.get, context)
+
+
+def test_defaults():
+    settings = parse()
+    assert settings == ArchiveSettings()
+    assert (settings.bucket_name, settings.verify, settings.key_deadline_seconds,
+            settings.settle_seconds, settings.lifecycle) == (None, Verify.ON_CHANGE, 90, 30, None)
+    assert settings.probe_timeout_seconds == 150
+
+
+@pytest.mark.parametrize("name", ["logs-archive", "a.b-c.1", "abc", "x" * 63])
+def test_valid_bucket_names(name):
+    assert parse(bucketName=name).bucket_name == name
+
+
+@pytest.mark.parametrize("name, why", [
+    ("ab", "3 to 63"), ("x" * 64, "3 to 63"), ("Logs_Archive", "lowercase"),
+    ("-logs", "begin and end"), ("logs..archive", "adjacent dots"), ("192.168.1.1", "IP address"),
+    ("xn--logs", "xn--"), ("logs-s3alias", "-s3alias"),
+])
+def test_invalid_bucket_names(name, why):
+    with pytest.raises(SettingsError) as error:
+        parse(bucketName=name)
+    assert "bucketName" in str(error.value) and why in str(error.value)
+    assert "-c bucketName=" in str(error.value)
+
+
+@pytest.mark.parametrize("value, expected", [("always", Verify.ALWAYS), ("on-change", Verify.ON_CHANGE)])
+def test_verify(value, expected):
+    assert parse(verify=value).verify is expected
+
+
+def test_verify_refuses_other_values():
+    with pytest.raises(SettingsError, match="verify 'sometimes' is not one of: on-change, always"):
+        parse(verify="sometimes")
+
+
+@pytest.mark.parametrize("setting, value, expected", [
+    ("keyDeadlineSeconds", "120", 120), ("keyDeadlineSeconds", 5, 5),
+    ("settleSeconds", "0", 0), ("settleSeconds", 300, 300)])
+def test_deadlines(setting, value, expected):
+    settings = parse(**{setting: value})
+    field = {"keyDeadlineSeconds": "key_deadline_seconds", "settleSeconds": "settle_seconds"}[setting]
+    assert getattr(settings, field) == expected
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("keyDeadlineSeconds", "0", "out of range"), ("keyDeadlineSeconds", "601", "out of range"),
+    ("settleSeconds", "-1", "not a whole number"), ("settleSeconds", "ten", "not a whole number"),
+    ("settleSeconds", True, "not a whole number")])
+def test_deadlines_refused(setting, value, message):
+    with pytest.raises(SettingsError, match=f"{setting} .*{message}"):
+        parse(**{setting: value})
+
+
+@pytest.mark.parametrize("storage_class, days", [
+    ("STANDARD_IA", "30"), ("ONEZONE_IA", 30), ("INTELLIGENT_TIERING", "0"), ("glacier_ir", "90")])
+def test_restorable_lifecycle(storage_class, days):
+    lifecycle = parse(storageClass=storage_class, transitionDays=days).lifecycle
+    assert lifecycle == Lifecycle(int(days), storage_class.upper())
+
+
+@pytest.mark.parametrize("storage_class, label", [
+    ("GLACIER", "Glacier Flexible Retrieval"), ("DEEP_ARCHIVE", "Glacier Deep Archive")])
+def test_unrestorable_storage_classes_refused(storage_class, label):
+    with pytest.raises(SettingsError) as error:
+        parse(storageClass=storage_class, transitionDays="90")
+    message = str(error.value)
+    assert f"storageClass {storage_class} ({label}) would break restore" in message
+    assert "GLACIER_IR" in message
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"storageClass": "COLD"}, "not a storage class restore can read"),
+    ({"transitionDays": "30"}, "storageClass is not"),
+    ({"storageClass": "STANDARD_IA"}, "transitionDays is not"),
+    ({"storageClass": "STANDARD_IA", "transitionDays": "10"}, "transitionDays 10 is out of range"),
+])
+def test_incomplete_or_wrong_lifecycle_refused(context, message):
+    with pytest.raises(SettingsError, match=message):
+        parse(**context)
+
+
+def test_unknown_setting_is_refused_with_a_suggestion():
+    with pytest.raises(SettingsError, match="Unknown setting 'buckeName'. Did you mean 'bucketName'"):
+        parse(buckeName="x")
+
+
+def test_namespaced_context_is_not_a_setting():
+    parse(**{"@aws-cdk/core:checkSecretUsage": True, "aws:cdk:enable-path-metadata": True})
+
+
+def test_stack_name():
+    assert parse(stackName="Logs-Prod").stack_name == "Logs-Prod"
+    with pytest.raises(SettingsError, match="stackName 'logs_prod'"):
+        parse(stackName="logs_prod")
+
+
+def test_bad_setting_stops_synth_before_any_aws_call():
+    """Through the real entry point: exit status 1, the message, no traceback."""
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "CDK_CONTEXT_JSON": '{"bucketName": "Bad_Name"}',
+                                 "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+                                 "AWS_EC2_METADATA_DISABLED": "true"}, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: bucketName 'Bad_Name' is not a valid S3 bucket name")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def customized():
+    return synth({"bucketName": "acme-logzio-archive", "transitionDays": "30",
+                  "storageClass": "STANDARD_IA", "verify": "always", "settleSeconds": "5",
+                  "keyDeadlineSeconds": "120"})
+
+
+def test_settings_reach_the_template(customized):
+    resources = customized.raw()["Resources"]
+    bucket = next(r for r in resources.values() if r["Type"] == "AWS::S3::Bucket")
+    assert bucket["Properties"]["BucketName"] == "acme-logzio-archive"
+    assert bucket["Properties"]["LifecycleConfiguration"] == {"Rules": [{
+        "Id": "ArchiveTransition", "Status": "Enabled",
+        "Transitions": [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}]}]}
+    probe = next(r for r in resources.values() if r["Type"] == "Custom::LogzioArchiveProbe")
+    assert probe["Properties"]["SettleSeconds"] == "5"
+    assert probe["Properties"]["KeyDeadlineSeconds"] == "120"
+    assert probe["Properties"]["RunOnEveryDeploy"].isdigit()
+    fn = next(r for r in resources.values() if r["Type"] == "AWS::Lambda::Function")
+    assert fn["Properties"]["Timeout"] == 180
