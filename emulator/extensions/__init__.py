@@ -11,6 +11,7 @@ Modules:
   stack_lifecycle   - asynchronous create/update with per-resource events and rollback
   resource_authz    - IAM authorization against the real resource ARN (secretsmanager, kms, lambda)
   changeset_guard   - change-set execution goes through the same lifecycle (no false CREATE_COMPLETE)
+  cli_compat        - cloudtrail:LookupEvents stub (the CDK CLI calls it after a failed deploy)
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ STATE = EmulatorState()
 def apply_all() -> None:
     from . import (
         changeset_guard,
+        cli_compat,
         custom_resource,
         local_lambda,
         resource_authz,
@@ -55,6 +57,7 @@ def apply_all() -> None:
             stack_lifecycle,
             resource_authz,
             changeset_guard,
+            cli_compat,
         ):
             if mod.__name__ not in STATE.applied:
                 mod.apply()

@@ -160,27 +160,36 @@ def resource_map_delete(self: Any, rollback: bool = False) -> None:
             continue
         pending.append(lid)
     last_error: BaseException | None = None
-    for _attempt in range(3):
+    failed_final: list[ResourceOperationFailed] = []
+    attempts = 3  # moto's IAM deletes sometimes need a second pass (dependency quirks)
+    for attempt in range(attempts):
         for lid in list(pending):
             res = self._parsed_resources.get(lid)
             rjson = self._resource_json_map[lid]
             phys = getattr(res, "physical_resource_id", None)
-            add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_IN_PROGRESS")
+            if attempt == 0:
+                add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_IN_PROGRESS")
             try:
                 self._delete_resource(res, rjson)
             except (Exception, ResourceOperationFailed) as exc:
                 last_error = exc
                 reason = exc.reason if isinstance(exc, ResourceOperationFailed) else str(exc)
-                add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_FAILED", reason)
+                log.debug("delete of %s failed (attempt %d): %s", lid, attempt + 1, reason)
+                if attempt == attempts - 1 or isinstance(exc, ResourceOperationFailed):
+                    add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_FAILED", reason)
+                    if isinstance(exc, ResourceOperationFailed):
+                        pending.remove(lid)
+                        failed_final.append(exc)
                 continue
             add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_COMPLETE")
             self._parsed_resources.pop(lid, None)
             pending.remove(lid)
         if not pending:
-            return
-    if isinstance(last_error, ResourceOperationFailed):
-        raise last_error
-    raise ResourceOperationFailed(pending[0], str(last_error))
+            break
+    if failed_final:
+        raise failed_final[0]
+    if pending:
+        raise ResourceOperationFailed(pending[0], str(last_error))
 
 
 # --------------------------------------------------------------------------- Stack lifecycle

@@ -1,0 +1,5 @@
+"""`python -m archive_probe check ...`: the operator command (see cli.py)."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,541 @@
+"""The operator command: check a bucket's Logz.io permissions as the principal Logz.io uses.
+
+    python -m archive_probe check --bucket BUCKET [--region R] [--profile P] [--json]
+    python -m archive_probe check --stack STACK_NAME [--region R] [--profile P] [--json]
+
+It replaces the manual test of Logz.io's guide (a dummy file, then `aws s3 mv`, `aws s3 ls`,
+`aws s3 cp`) with the probe the deploy-time Lambda runs (probe.run_probe), so both say the
+same thing. This module only parses arguments and formats results; every network call goes
+through aws.py.
+
+Exit status: 0 every permission granted, 1 one or more missing, 2 no verdict possible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence, TextIO
+
+from botocore.exceptions import (BotoCoreError, ClientError, NoCredentialsError,
+                                 PartialCredentialsError, ProfileNotFound)
+
+from . import aws, checks
+from .checks import ProbeAborted, ProbeReport, Status
+from .probe import Clock, Patience, error_code, error_message, run_probe
+
+EXIT_OK = 0
+EXIT_MISSING = 1
+EXIT_NO_VERDICT = 2
+
+#: Defaults for a principal that already exists (the usual case for an operator).
+#: A key that still answers InvalidAccessKeyId after 10 s is almost surely wrong or deleted
+#: (about 0% of fresh keys fail at 10 s, FIELD-NOTES); a policy in place for a while has
+#: settled, so AccessDenied is final at once. Right after creating a key or editing a
+#: policy, raise them (e.g. --key-deadline-seconds 90 --settle-seconds 30, the Lambda's).
+DEFAULT_KEY_DEADLINE = 10.0
+DEFAULT_SETTLE = 0.0
+
+#: Codes that mean "these credentials are not accepted at all" rather than "not allowed".
+#: run_probe already aborts on InvalidAccessKeyId and SignatureDoesNotMatch; these others
+#: (temporary credentials) come back as per-check failures and are turned into exit 2 here.
+CREDENTIALS_REJECTED = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken",
+                                  "ExpiredToken", "TokenRefreshRequired", "InvalidClientTokenId",
+                                  "UnrecognizedClientException", "ExpiredTokenException"})
+
+#: The stack outputs the command reads (stacks/archive_stack.py).
+STACK_OUTPUTS = ("BucketName", "Region", "UserName", "AccessKeyId", "SecretArn")
+
+EPILOG = """\
+examples:
+  # check the bucket as your current AWS credentials (environment or default profile)
+  python -m archive_probe check --bucket my-logzio-archive
+
+  # check as the IAM user whose keys you gave Logz.io, stored as profile "logzio"
+  python -m archive_probe check --bucket my-logzio-archive --region eu-west-1 --profile logzio
+
+  # check the deployed stack's bucket as its IAM user (key read from the stack's secret)
+  python -m archive_probe check --stack LogzioArchive --region eu-west-1 --profile admin
+
+  # remove the probe object with other credentials when the checked user may not delete
+  python -m archive_probe check --bucket my-logzio-archive --profile logzio --cleanup-profile admin
+
+  # machine-readable result, against a local emulator, right after creating the key
+  python -m archive_probe check --bucket b --endpoint-url http://localhost:5000 --json \\
+      --key-deadline-seconds 90 --settle-seconds 30
+
+what it does:
+  As the checked principal it writes one new object logzio-archive-probe/<time>-<uuid>.txt
+  (If-None-Match: *, so nothing is ever overwritten), lists it, reads it back and asks for
+  the bucket's location: s3:PutObject, s3:ListBucket, s3:GetObject, s3:GetBucketLocation.
+  Then it deletes that object, and only that object version: with the checked credentials,
+  then with --cleanup-profile (or, with --stack, your own credentials). Logz.io needs no
+  delete permission, so the object may stay; the command then prints its key and the
+  `aws s3api delete-object` command that removes it.
+
+exit status:
+  0  every permission is granted
+  1  one or more permissions are missing (each line says which, the AWS error code and the fix)
+  2  no check was possible: bad arguments, no credentials, credentials AWS rejects,
+     a bucket or stack that does not exist, S3 unreachable
+"""
+
+
+class UsageError(Exception):
+    """No verdict possible: `what` happened; `fix` says what to do next."""
+
+    def __init__(self, what: str, fix: str, error_code: str | None = None):
+        super().__init__(f"{what} {fix}")
+        self.what = what
+        self.fix = fix
+        self.error_code = error_code
+
+
+# --------------------------------------------------------------------------- arguments
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, not {text!r}")
+    return value
+
+
+def _bucket_name(text: str) -> str:
+    name = text[len("s3://"):] if text.startswith("s3://") else text
+    name = name.rstrip("/")
+    if not name:
+        raise argparse.ArgumentTypeError("empty bucket name")
+    if "/" in name:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has a path: Logz.io archives to the bucket root, give the bucket name only")
+    return name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m archive_probe",
+        description="Check that an S3 bucket grants the permissions Logz.io's archive and "
+                    "restore need, acting as the principal Logz.io uses.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    check = commands.add_parser(
+        "check", help="check the four S3 permissions Logz.io needs on a bucket",
+        description="Check s3:PutObject, s3:ListBucket, s3:GetObject and s3:GetBucketLocation "
+                    "on a bucket, as the principal Logz.io uses, with the probe the deploy-time "
+                    "Lambda runs. Prints one line per permission and a summary line.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    target = check.add_mutually_exclusive_group(required=True)
+    target.add_argument("--bucket", type=_bucket_name, metavar="BUCKET",
+                        help="bucket to check, as the credentials of --profile or the standard "
+                             "AWS chain (environment, AWS_PROFILE, default profile). "
+                             "Example: --bucket my-logzio-archive")
+    target.add_argument("--stack", metavar="STACK_NAME",
+                        help="deployed stack to check: reads its outputs (BucketName, Region, "
+                             "UserName, AccessKeyId, SecretArn) and the user's key from its "
+                             "secret with your credentials, then checks as that user. "
+                             "Example: --stack LogzioArchive")
+    check.add_argument("--region", metavar="REGION",
+                       help="region of the bucket (with --bucket) or of the stack (with "
+                            "--stack); default: the profile's or AWS_REGION. With --bucket, a "
+                            "bucket found elsewhere is reported. Example: --region eu-west-1")
+    check.add_argument("--profile", metavar="PROFILE",
+                       help="named profile from ~/.aws/config or ~/.aws/credentials to use "
+                            "instead of the default chain. Example: --profile logzio")
+    check.add_argument("--endpoint-url", metavar="URL",
+                       help="S3/CloudFormation/Secrets Manager endpoint, e.g. an emulator "
+                            "(AWS_ENDPOINT_URL works too). Example: --endpoint-url "
+                            "http://localhost:5000")
+    check.add_argument("--cleanup-profile", metavar="PROFILE",
+                       help="profile allowed to delete the probe object (s3:DeleteObject and, "
+                            "on a versioned bucket, s3:DeleteObjectVersion), tried when the "
+                            "checked credentials may not delete. Example: --cleanup-profile admin")
+    check.add_argument("--key-deadline-seconds", type=_seconds, default=DEFAULT_KEY_DEADLINE,
+                       metavar="S",
+                       help="how long InvalidAccessKeyId is taken for a new key still "
+                            "propagating in IAM before the key is declared rejected "
+                            f"(default {DEFAULT_KEY_DEADLINE:g}; a key created just now: 90). "
+                            "Example: --key-deadline-seconds 90")
+    check.add_argument("--settle-seconds", type=_seconds, default=DEFAULT_SETTLE, metavar="S",
+                       help="how long AccessDenied is retried in case a policy was changed a "
+                            f"moment ago (default {DEFAULT_SETTLE:g}: an existing policy has "
+                            "settled, so a denial is final at once). Example: --settle-seconds 30")
+    check.add_argument("--json", action="store_true",
+                       help="print one JSON document instead of text lines. Example: --json")
+    check.add_argument("-v", "--verbose", action="store_true",
+                       help="log retries (IAM propagation, throttling) to stderr. Example: -v")
+    return parser
+
+
+# --------------------------------------------------------------------------- principals
+
+class _RecordingAccess(aws.S3Access):
+    """S3Access that remembers the version id of the probe object it wrote."""
+
+    def __init__(self, client: Any, bucket: str):
+        super().__init__(client, bucket)
+        self.written_version_id: str | None = None
+
+    def put_new_object(self, key: str, body: bytes) -> str | None:
+        self.written_version_id = super().put_new_object(key, body)
+        return self.written_version_id
+
+
+@dataclass
+class _CleanupChain:
+    """Deletes the probe object with the first principal that may; records every attempt."""
+
+    candidates: list[tuple[str, aws.S3Access]]
+    removed_by: str | None = None
+    attempts: list[str] = field(default_factory=list)
+
+    def delete_object(self, key: str, version_id: str | None) -> None:
+        last: Exception | None = None
+        for label, access in self.candidates:
+            try:
+                access.delete_object(key, version_id)
+                self.removed_by = label
+                return
+            except (ClientError, BotoCoreError) as error:
+                self.attempts.append(f"{label}: {error_code(error)}")
+                last = error
+        if last is None:
+            raise RuntimeError("no credentials to delete with")  # not reached: never empty
+        raise last
+
+
+@dataclass
+class Target:
+    bucket: str
+    region: str | None  # the client's region (bucket region with --stack)
+    expected_region: str | None  # reported when the bucket turns out to be elsewhere
+    principal: str  # who is checked, for the header line
+    user: _RecordingAccess
+    cleanup: _CleanupChain
+    notes: list[str] = field(default_factory=list)
+    stack: str | None = None
+
+
+def _session_label(profile: str | None) -> str:
+    return f"profile {profile}" if profile else "your default AWS credentials"
+
+
+def _resolve_bucket(args: argparse.Namespace) -> Target:
+    client = aws.s3_client(args.region, profile=args.profile, endpoint_url=args.endpoint_url)
+    region = args.region or client.meta.region_name
+    label = _session_label(args.profile)
+    user = _RecordingAccess(client, args.bucket)
+    candidates: list[tuple[str, aws.S3Access]] = [("the checked credentials", user)]
+    if args.cleanup_profile:
+        cleanup_client = aws.s3_client(region, profile=args.cleanup_profile,
+                                       endpoint_url=args.endpoint_url)
+        candidates.append((f"profile {args.cleanup_profile}", aws.S3Access(cleanup_client, args.bucket)))
+    return Target(bucket=args.bucket, region=region, expected_region=args.region, principal=label,
+                  user=user, cleanup=_CleanupChain(candidates))
+
+
+def _resolve_stack(args: argparse.Namespace) -> Target:
+    try:
+        outputs = aws.stack_outputs(args.stack, args.region, args.profile, args.endpoint_url)
+    except ClientError as error:
+        code = error_code(error)
+        if code == "ValidationError" and "does not exist" in error_message(error):
+            raise UsageError(f"Stack {args.stack} does not exist in "
+                             f"{args.region or 'the default region'}.",
+                             "Check the stack name, or pass the stack's --region.", code) from error
+        raise _caller_error(error, f"read the outputs of stack {args.stack}",
+                            "cloudformation:DescribeStacks") from error
+    missing = [name for name in ("BucketName", "SecretArn") if not outputs.get(name)]
+    if missing:
+        raise UsageError(f"Stack {args.stack} has no output {' or '.join(missing)}: it is not a "
+                         "Logz.io archive stack, or an old version of it.",
+                         "Deploy the current version, or use --bucket with --profile instead.")
+    bucket = outputs["BucketName"]
+    region = outputs.get("Region") or args.region
+    secret_arn = outputs["SecretArn"]
+    try:
+        key = aws.read_access_key(secret_arn, client=_secrets_client(secret_arn, args))
+    except ClientError as error:
+        raise _caller_error(error, f"read the access key from secret {secret_arn}",
+                            "secretsmanager:GetSecretValue") from error
+    except (ValueError, KeyError) as error:
+        raise UsageError(f"Secret {secret_arn} does not hold JSON with accessKeyId and "
+                         "secretAccessKey.", "Restore the secret from the stack, or redeploy.") from error
+    notes = []
+    if outputs.get("AccessKeyId") and outputs["AccessKeyId"] != key.access_key_id:
+        notes.append(f"the secret holds access key {key.access_key_id}, not the stack's "
+                     f"{outputs['AccessKeyId']}: Logz.io must use the key in the secret")
+    user = _RecordingAccess(aws.s3_client(region, key=key, endpoint_url=args.endpoint_url), bucket)
+    candidates: list[tuple[str, aws.S3Access]] = [("the checked credentials", user)]
+    cleanup_profile = args.cleanup_profile or args.profile
+    cleanup_label = f"profile {cleanup_profile}" if cleanup_profile else "your own credentials"
+    candidates.append((cleanup_label, aws.S3Access(
+        aws.s3_client(region, profile=cleanup_profile, endpoint_url=args.endpoint_url), bucket)))
+    who = outputs.get("UserName") or "the stack's user"
+    return Target(bucket=bucket, region=region, expected_region=region,
+                  principal=f"IAM user {who} (access key {key.access_key_id}, from stack {args.stack})",
+                  user=user, cleanup=_CleanupChain(candidates), notes=notes, stack=args.stack)
+
+
+def _secrets_client(secret_arn: str, args: argparse.Namespace) -> Any:
+    # aws.read_access_key takes a client; this one honours --profile and --endpoint-url.
+    import boto3
+
+    parts = secret_arn.split(":")
+    region = parts[3] if len(parts) > 3 and parts[3] else args.region
+    session = boto3.Session(profile_name=args.profile, region_name=region)
+    return session.client("secretsmanager", endpoint_url=args.endpoint_url, config=aws.CLIENT_CONFIG)
+
+
+def _caller_error(error: ClientError, doing: str, permission: str) -> UsageError:
+    code = error_code(error)
+    if code in CREDENTIALS_REJECTED:
+        return UsageError(f"AWS rejects your credentials ({code}) when trying to {doing}.",
+                          "Check --profile / AWS_ACCESS_KEY_ID; refresh expired session "
+                          "credentials (aws sso login, aws sts get-session-token).", code)
+    if code in checks.DENIED or code == "AccessDeniedException":
+        return UsageError(f"Your credentials may not {doing} ({code}).",
+                          f"Use credentials allowed {permission}, e.g. --profile ADMIN, or check "
+                          "with --bucket and the user's own profile.", code)
+    if code in ("ResourceNotFoundException",):
+        return UsageError(f"Could not {doing}: it does not exist ({code}).",
+                          "Check the stack outputs, or redeploy the stack.", code)
+    return UsageError(f"Could not {doing}: {code}: {error_message(error)}",
+                      "Check the region (--region) and the endpoint, then retry.", code)
+
+
+# --------------------------------------------------------------------------- running
+
+@dataclass
+class Outcome:
+    target: Target | None
+    report: ProbeReport | None
+    error: UsageError | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None or self.report is None:
+            return EXIT_NO_VERDICT
+        return EXIT_OK if self.report.ok else EXIT_MISSING
+
+
+def _aborted(aborted: ProbeAborted, target: Target, args: argparse.Namespace) -> UsageError:
+    cause = aborted.__cause__
+    if isinstance(cause, (NoCredentialsError, PartialCredentialsError)):
+        return _no_credentials(args)
+    code = aborted.error_code
+    if code in checks.KEY_NOT_PROPAGATED:
+        return UsageError(
+            f"AWS rejects the credentials: access key of {target.principal} is unknown "
+            f"(InvalidAccessKeyId, still after {args.key_deadline_seconds:g} s).",
+            "Check that the key exists and is active (aws iam list-access-keys --user-name USER) "
+            "and that --profile/the environment hold the key you mean; a key created moments ago "
+            "may need --key-deadline-seconds 90.", code)
+    if code in checks.BAD_SECRET:
+        return UsageError(
+            "AWS rejects the credentials: the secret access key does not match the access key id "
+            "(SignatureDoesNotMatch).",
+            "Fix the secret key in the profile/environment (or the stack's secret), or create a "
+            "new access key.", code)
+    if code in checks.BUCKET_MISSING:
+        return UsageError(f"Bucket {target.bucket} does not exist (NoSuchBucket).",
+                          "Check the bucket name (and --endpoint-url), or create the bucket first.",
+                          code)
+    return UsageError(aborted.what, aborted.fix, code)
+
+
+def _no_credentials(args: argparse.Namespace) -> UsageError:
+    return UsageError("No AWS credentials found" + (f" in profile {args.profile}." if args.profile else "."),
+                      "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile PROFILE "
+                      "(aws configure --profile PROFILE), or use --stack STACK_NAME.")
+
+
+def _rejected_in_report(report: ProbeReport) -> str | None:
+    for check in report.checks:
+        if check.error_code in CREDENTIALS_REJECTED:
+            return check.error_code
+    return None
+
+
+def check(args: argparse.Namespace) -> Outcome:
+    target: Target | None = None
+    try:
+        target = _resolve_stack(args) if args.stack else _resolve_bucket(args)
+        patience = Patience(key_propagation=args.key_deadline_seconds,
+                            policy_settling=args.settle_seconds)
+        report = run_probe(target.user, target.cleanup, target.expected_region, patience, Clock())
+    except UsageError as error:
+        return Outcome(target, None, error)
+    except ProbeAborted as aborted:
+        assert target is not None
+        return Outcome(target, None, _aborted(aborted, target, args))
+    except ProfileNotFound as error:
+        return Outcome(target, None, UsageError(
+            f"{error}.", "Create it (aws configure --profile NAME) or pass an existing --profile."))
+    except (NoCredentialsError, PartialCredentialsError):
+        return Outcome(target, None, _no_credentials(args))
+    except BotoCoreError as error:
+        return Outcome(target, None, UsageError(
+            f"Could not reach AWS: {error}.", "Check the network path, --endpoint-url and --region."))
+    rejected = _rejected_in_report(report)
+    if rejected:
+        return Outcome(target, report, UsageError(
+            f"AWS rejects the credentials of {target.principal} ({rejected}).",
+            "Refresh or replace them (expired session credentials: aws sso login or a new "
+            "session token), then run the check again.", rejected))
+    return Outcome(target, report)
+
+
+# --------------------------------------------------------------------------- output
+
+def _leftover(outcome: Outcome, args: argparse.Namespace) -> dict | None:
+    report, target = outcome.report, outcome.target
+    if report is None or target is None or not report.left_behind:
+        return None
+    version_id = target.user.written_version_id
+    cmd = ["aws", "s3api", "delete-object", "--bucket", report.bucket, "--key", report.left_behind]
+    if version_id:
+        cmd += ["--version-id", version_id]
+    if target.region:
+        cmd += ["--region", target.region]
+    if args.endpoint_url:
+        cmd += ["--endpoint-url", args.endpoint_url]
+    return {"key": report.left_behind, "version_id": version_id,
+            "tried": list(target.cleanup.attempts) or [report.cleanup_error or ""],
+            "command": shlex.join(cmd)}
+
+
+def _summary(report: ProbeReport) -> str:
+    total = len(report.checks)
+    if report.ok:
+        return (f"OK: all {total} permissions Logz.io needs are granted on bucket {report.bucket} "
+                "(archive and restore will work).")
+    missing = [c.action for c in report.checks if c.status is Status.MISSING]
+    unverified = [c.action for c in report.checks if c.status is Status.UNVERIFIED]
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(missing))
+    if unverified:
+        parts.append("not verifiable yet " + ", ".join(unverified))
+    granted = total - len(report.failed)
+    uses = []
+    if checks.PUT_OBJECT in missing or checks.PUT_OBJECT in unverified:
+        uses.append("archive")
+    if {checks.LIST_BUCKET, checks.GET_OBJECT} & set(missing + unverified):
+        uses.append("restore")
+    broken = f" ({' and '.join(uses)} will fail)" if uses else ""
+    return (f"FAILED: {granted} of {total} permissions granted on bucket {report.bucket}; "
+            + "; ".join(parts) + f"{broken}.")
+
+
+def _write_text(outcome: Outcome, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    target, report = outcome.target, outcome.report
+    if outcome.error is not None:
+        code = f" [{outcome.error.error_code}]" if outcome.error.error_code else ""
+        print(f"error: {outcome.error.what}{code}", file=err)
+        print(f"next: {outcome.error.fix}", file=err)
+        print("No verdict: the permissions could not be checked.", file=out)
+        return
+    assert target is not None and report is not None
+    where = f" ({target.region})" if target.region else ""
+    print(f"Checking s3://{report.bucket}{where} as {target.principal}", file=out)
+    width = max(len(a) for a in checks.ACTIONS)
+    for check in report.checks:
+        label = {Status.GRANTED: "granted", Status.MISSING: "MISSING",
+                 Status.UNVERIFIED: "UNVERIFIED"}[check.status]
+        if check.ok:
+            print(f"  {label:<10} {check.action:<{width}}  {check.detail}".rstrip(), file=out)
+        else:
+            print(f"  {label:<10} {check.action:<{width}}  {check.error_code or '-'}: "
+                  f"fix: {check.hint or check.detail}", file=out)
+    for note in [*target.notes, *report.notes]:
+        print(f"  note: {note}", file=out)
+    leftover = _leftover(outcome, args)
+    if leftover is not None:
+        print(f"  note: the probe object s3://{report.bucket}/{leftover['key']} was left in the "
+              f"bucket ({'; '.join(leftover['tried'])}). Logz.io needs no delete permission, so "
+              "this is expected. Remove it with:", file=out)
+        print(f"    {leftover['command']}", file=out)
+        if target.stack is None:
+            print("    or run the check again with --cleanup-profile PROFILE (credentials allowed "
+                  f"s3:DeleteObject{'Version' if leftover['version_id'] else ''} on "
+                  f"arn:aws:s3:::{report.bucket}/{checks.PROBE_PREFIX}*).", file=out)
+    elif target.cleanup.removed_by:
+        print(f"  probe object {report.probe_key} removed with {target.cleanup.removed_by}.", file=out)
+        if target.cleanup.removed_by == "the checked credentials":
+            print("  note: the checked credentials may delete objects; Logz.io does not need "
+                  "s3:DeleteObject (consider removing it).", file=out)
+    print(_summary(report), file=out)
+
+
+def _document(outcome: Outcome, args: argparse.Namespace) -> dict:
+    target, report = outcome.target, outcome.report
+    bucket = report.bucket if report else (target.bucket if target else args.bucket)
+    doc: dict[str, Any] = {"bucket": bucket, "ok": outcome.exit_code == EXIT_OK,
+                           "exit_code": outcome.exit_code}
+    if report is not None:
+        doc.update(report.as_dict())
+        doc["ok"] = outcome.exit_code == EXIT_OK
+        doc["left_behind_version_id"] = target.user.written_version_id if report.left_behind else None
+        leftover = _leftover(outcome, args)
+        doc["cleanup"] = {"removed": report.left_behind is None and target.cleanup.removed_by is not None,
+                          "removed_by": target.cleanup.removed_by,
+                          "delete_command": leftover["command"] if leftover else None}
+        doc["notes"] = [*target.notes, *report.notes]
+        doc["summary"] = _summary(report)
+    else:
+        doc["checks"] = []
+    if target is not None:
+        doc["principal"] = target.principal
+        if target.stack:
+            doc["stack"] = target.stack
+    if outcome.error is not None:
+        doc["error"] = {"what": outcome.error.what, "fix": outcome.error.fix,
+                        "error_code": outcome.error.error_code}
+    return doc
+
+
+@contextmanager
+def _logging(verbose: bool, err: TextIO) -> Iterator[None]:
+    """Retries on stderr with -v; otherwise keep the probe's own warnings quiet (the leftover
+    object is reported in the output)."""
+    logger = logging.getLogger("archive_probe")
+    previous_level, previous_propagate = logger.level, logger.propagate
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("archive_probe: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.ERROR)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+        logger.propagate = previous_propagate
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a usage error (2): argparse printed it
+        return int(exit_.code or 0)
+    with _logging(args.verbose, err):
+        outcome = check(args)
+    if args.json:
+        if outcome.error is not None:
+            print(f"error: {outcome.error.what} next: {outcome.error.fix}", file=err)
+        json.dump(_document(outcome, args), out, indent=2)
+        out.write("\n")
+    else:
+        _write_text(outcome, args, out, err)
+    return outcome.exit_code

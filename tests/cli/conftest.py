@@ -1,0 +1,241 @@
+"""An IAM-enforcing moto server for the operator command's tests, one per session.
+
+Everything is set up while moto's auth is off (admin user, test users and their
+policies, buckets seeded with objects, a stack and a secret), then enforcement is
+switched on through moto's own endpoint: POST /moto-api/reset-auth with the body "0"
+(a bare number: moto reads `float(request.data)`; it is the count of requests still
+allowed without auth). From then on every request is signature-checked and authorized
+against the caller's IAM policies, as AWS would.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Never real AWS: no instance metadata, no real profile (also set by tests/conftest.py).
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+
+from archive_probe import checks  # noqa: E402
+from archive_probe.cli import main  # noqa: E402
+
+REGION = "us-east-1"
+VERSIONED = "logzio-archive-versioned"
+PLAIN = "logzio-archive-plain"
+MISSING_BUCKET = "logzio-archive-does-not-exist"
+STACK = "LogzioArchiveTest"
+ALL_ACTIONS = checks.ACTIONS
+BUCKET_ACTIONS = (checks.LIST_BUCKET, checks.GET_BUCKET_LOCATION)
+
+#: Objects already in the buckets: they must be byte-for-byte unchanged after every test.
+#: One key lives under the probe prefix but does not have a probe key's shape.
+SEED = {
+    "logzio-verified": b"logzio verification object\n",
+    "2024/06/01/00/archive-0001.json.gz": bytes(range(256)) * 4,
+    "2024/06/01/01/archive-0002.json.gz": b"\x1f\x8b\x08\x00" + b"\x00" * 100,
+    f"{checks.PROBE_PREFIX}not-a-probe-object.bin": b"keep me",
+}
+
+
+def policy(buckets, actions=ALL_ACTIONS, slash=True, deny=(), extra_object_actions=()):
+    """The least-privilege policy of FIELD-NOTES for `actions`, with the usual mistakes."""
+    statements = []
+    bucket_actions = [a for a in actions if a in BUCKET_ACTIONS]
+    object_actions = [a for a in actions if a not in BUCKET_ACTIONS] + list(extra_object_actions)
+    bucket_arns = [f"arn:aws:s3:::{b}" for b in buckets]
+    object_arns = [f"arn:aws:s3:::{b}/*" if slash else f"arn:aws:s3:::{b}" for b in buckets]
+    if bucket_actions:
+        statements.append({"Effect": "Allow", "Action": bucket_actions, "Resource": bucket_arns})
+    if object_actions:
+        statements.append({"Effect": "Allow", "Action": object_actions, "Resource": object_arns})
+    for action in deny:
+        arns = bucket_arns if action in BUCKET_ACTIONS else [f"arn:aws:s3:::{b}/*" for b in buckets]
+        statements.append({"Effect": "Deny", "Action": action, "Resource": arns})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _short(action: str) -> str:
+    return action.split(":")[1].lower()
+
+
+#: user name -> policy document. Profiles in the credentials file carry the same names.
+USERS = {
+    "full": policy([VERSIONED, PLAIN]),
+    "no-slash": policy([VERSIONED, PLAIN], slash=False),
+    "deleter": policy([VERSIONED, PLAIN],
+                      extra_object_actions=("s3:DeleteObject", "s3:DeleteObjectVersion")),
+    "ghost": policy([MISSING_BUCKET]),
+    **{f"no-{_short(a)}": policy([VERSIONED, PLAIN], [x for x in ALL_ACTIONS if x != a])
+       for a in ALL_ACTIONS},
+    **{f"deny-{_short(a)}": policy([VERSIONED, PLAIN], deny=(a,)) for a in ALL_ACTIONS},
+    "admin": {"Version": "2012-10-17",
+              "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+}
+
+
+@dataclass
+class Emulator:
+    endpoint_url: str
+    keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+    credentials_file: Path | None = None
+    secret_arn: str = ""
+
+    def client(self, service: str, user: str = "admin"):
+        key_id, secret = self.keys[user]
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint_url,
+                            aws_access_key_id=key_id, aws_secret_access_key=secret)
+
+    def set_auth(self, no_auth_action_count: str) -> str:
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset-auth",
+                                         data=no_auth_action_count.encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (localhost)
+            return json.loads(response.read())["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"]
+
+
+def _setup(emu: Emulator, tmp: Path) -> None:
+    anyone = boto3.Session(aws_access_key_id="setup", aws_secret_access_key="setup",
+                           region_name=REGION)
+    iam = anyone.client("iam", endpoint_url=emu.endpoint_url)
+    for user, document in USERS.items():
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="archive", PolicyDocument=json.dumps(document))
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        emu.keys[user] = (key["AccessKeyId"], key["SecretAccessKey"])
+
+    s3 = anyone.client("s3", endpoint_url=emu.endpoint_url)
+    for bucket in (VERSIONED, PLAIN):
+        s3.create_bucket(Bucket=bucket)
+        for key, body in SEED.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+    s3.put_bucket_versioning(Bucket=VERSIONED, VersioningConfiguration={"Status": "Enabled"})
+    for key, body in SEED.items():  # a second version of every object
+        s3.put_object(Bucket=VERSIONED, Key=key, Body=body + b" v2")
+
+    # The deployed stack as the command sees it: outputs, and the key in a secret.
+    full_id, full_secret = emu.keys["full"]
+    emu.secret_arn = anyone.client("secretsmanager", endpoint_url=emu.endpoint_url).create_secret(
+        Name="LogzioAccessKeySecret",
+        SecretString=json.dumps({"accessKeyId": full_id, "secretAccessKey": full_secret}))["ARN"]
+    outputs = {"BucketName": VERSIONED, "Region": REGION, "UserName": "full",
+               "AccessKeyId": full_id, "SecretArn": emu.secret_arn}
+    template = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+                "Outputs": {name: {"Value": value} for name, value in outputs.items()}}
+    anyone.client("cloudformation", endpoint_url=emu.endpoint_url).create_stack(
+        StackName=STACK, TemplateBody=json.dumps(template))
+
+    emu.credentials_file = tmp / "credentials"
+    emu.credentials_file.write_text("".join(
+        f"[{user}]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n\n"
+        for user, (key_id, secret) in emu.keys.items()))
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        _, port = server.get_host_and_port()
+        emu = Emulator(endpoint_url=f"http://localhost:{port}")
+        previous = emu.set_auth("inf")  # off while setting up (another suite may have turned it on)
+        _setup(emu, tmp_path_factory.mktemp("aws"))
+        emu.set_auth("0")
+        yield emu
+        emu.set_auth(previous)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch, emulator):
+    """Only the test's own profiles; no ambient credentials, no real endpoints."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(emulator.credentials_file))
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    emulator.set_auth("0")  # enforcement on, whatever ran before
+
+
+def snapshot(emu: Emulator, bucket: str) -> dict:
+    """Every version of every non-probe object: (key, version id) -> (latest, body)."""
+    s3 = emu.client("s3")
+    found = {}
+    response = s3.list_object_versions(Bucket=bucket)
+    for item in response.get("Versions", []):
+        if _is_probe_object(item["Key"]):
+            continue
+        params = {"Bucket": bucket, "Key": item["Key"]}
+        if item.get("VersionId") and item["VersionId"] != "null":
+            params["VersionId"] = item["VersionId"]
+        body = s3.get_object(**params)["Body"].read()
+        found[(item["Key"], item.get("VersionId"))] = (item["IsLatest"], body)
+    for item in response.get("DeleteMarkers", []):
+        found[(item["Key"], item.get("VersionId"))] = ("delete-marker", b"")
+    return found
+
+
+def _is_probe_object(key: str) -> bool:
+    return key.startswith(checks.PROBE_PREFIX) and key.endswith(".txt")
+
+
+def probe_objects(emu: Emulator, bucket: str) -> list[tuple[str, str | None]]:
+    response = emu.client("s3").list_object_versions(Bucket=bucket, Prefix=checks.PROBE_PREFIX)
+    return [(item["Key"], item.get("VersionId"))
+            for item in response.get("Versions", []) + response.get("DeleteMarkers", [])
+            if _is_probe_object(item["Key"])]
+
+
+@pytest.fixture(scope="session")
+def seeded(emulator):
+    return {bucket: snapshot(emulator, bucket) for bucket in (VERSIONED, PLAIN)}
+
+
+@pytest.fixture(autouse=True)
+def existing_objects_unchanged(emulator, seeded):
+    """After every test: the seeded objects are byte-for-byte the same, version ids included;
+    then the probe objects a test left behind are removed (by the test harness, as admin)."""
+    yield
+    for bucket, before in seeded.items():
+        assert snapshot(emulator, bucket) == before, f"objects in {bucket} changed"
+    s3 = emulator.client("s3")
+    for bucket in (VERSIONED, PLAIN):
+        for key, version_id in probe_objects(emulator, bucket):
+            params = {"Bucket": bucket, "Key": key}
+            if version_id and version_id != "null":
+                params["VersionId"] = version_id
+            s3.delete_object(**params)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def doc(self) -> dict:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def run(emulator):
+    """Run the command in-process: run("--bucket", B, "--profile", "full") -> Result."""
+    def _run(*args: str, endpoint: bool = True) -> Result:
+        argv = ["check", *args, "--settle-seconds", "0", "--key-deadline-seconds", "0"]
+        if endpoint:
+            argv += ["--endpoint-url", emulator.endpoint_url]
+        out, err = io.StringIO(), io.StringIO()
+        code = main(argv, out=out, err=err)
+        return Result(code, out.getvalue(), err.getvalue())
+    return _run

@@ -1,0 +1,105 @@
+"""Stubber-backed S3Access objects: the real boto3 client with the network replaced by a
+queue of expected calls (operation, expected parameters, response or error)."""
+
+from __future__ import annotations
+
+import io
+
+import boto3
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from archive_probe.aws import S3Access
+
+BUCKET = "acme-logzio-archive"
+KEY = "logzio-archive-probe/20261127T000000Z-0123456789abcdef.txt"
+BODY = f"Logz.io archive permission probe for s3://{BUCKET}/{KEY}\n".encode()
+
+DENIED_PUT = ("User: arn:aws:iam::123456789012:user/logzio is not authorized to perform: "
+              "s3:PutObject on resource: \"arn:aws:s3:::acme-logzio-archive/x\" because no "
+              "identity-based policy allows the s3:PutObject action")
+
+
+def stubbed(bucket: str = BUCKET) -> tuple[S3Access, Stubber]:
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="AKIATEST",
+                          aws_secret_access_key="test")
+    stub = Stubber(client)
+    stub.activate()
+    return S3Access(client, bucket), stub
+
+
+class Script:
+    """Builds the queue of expected S3 calls for one principal."""
+
+    def __init__(self, stub: Stubber, bucket: str = BUCKET, key: str = KEY):
+        self.stub, self.bucket, self.key = stub, bucket, key
+
+    def error(self, operation: str, params: dict, code: str, message: str = "", status: int = 403):
+        self.stub.add_client_error(operation, service_error_code=code, service_message=message or code,
+                                   http_status_code=status, expected_params=params)
+        return self
+
+    # Each method queues one call; `error=` makes it fail with that code instead.
+    def put(self, error: str | None = None, message: str = "", version: str = "v1"):
+        params = {"Bucket": self.bucket, "Key": self.key, "Body": BODY, "IfNoneMatch": "*",
+                  "ContentType": "text/plain"}
+        if error:
+            return self.error("put_object", params, error, message)
+        self.stub.add_response("put_object", {"VersionId": version}, params)
+        return self
+
+    def list(self, error: str | None = None, keys: tuple[str, ...] | None = None):
+        params = {"Bucket": self.bucket, "Prefix": self.key, "MaxKeys": 10}
+        if error:
+            return self.error("list_objects_v2", params, error)
+        contents = [{"Key": k} for k in (keys if keys is not None else (self.key,))]
+        self.stub.add_response("list_objects_v2", {"Contents": contents} if contents else {}, params)
+        return self
+
+    def get(self, error: str | None = None, body: bytes = BODY, message: str = "", status: int = 403):
+        params = {"Bucket": self.bucket, "Key": self.key}
+        if error:
+            return self.error("get_object", params, error, message, status)
+        self.stub.add_response("get_object", {"Body": StreamingBody(io.BytesIO(body), len(body))}, params)
+        return self
+
+    def locate(self, error: str | None = None, constraint: str | None = None):
+        params = {"Bucket": self.bucket}
+        if error:
+            return self.error("get_bucket_location", params, error)
+        self.stub.add_response("get_bucket_location",
+                               {"LocationConstraint": constraint} if constraint else {}, params)
+        return self
+
+    def delete(self, version: str | None = "v1", key: str | None = None, error: str | None = None):
+        params = {"Bucket": self.bucket, "Key": key or self.key}
+        if version:
+            params["VersionId"] = version
+        if error:
+            return self.error("delete_object", params, error)
+        self.stub.add_response("delete_object", {}, params)
+        return self
+
+    def versions(self, items: list[tuple[str, str]], markers: list[tuple[str, str]] = (), error: str | None = None):
+        params = {"Bucket": self.bucket, "Prefix": "logzio-archive-probe/"}
+        if error:
+            return self.error("list_object_versions", params, error)
+        self.stub.add_response("list_object_versions", {
+            "Versions": [{"Key": k, "VersionId": v} for k, v in items],
+            "DeleteMarkers": [{"Key": k, "VersionId": v} for k, v in markers]}, params)
+        return self
+
+
+class FakeClock:
+    """Monotonic time that only moves when the code under test sleeps."""
+
+    def __init__(self):
+        self.t = 1000.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds

@@ -1,0 +1,288 @@
+"""The Lambda handler end to end, with S3 and Secrets Manager stubbed behind archive_probe.aws
+and CloudFormation's response URL served by a real local HTTP server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from archive_probe import aws, handler
+from archive_probe.aws import AccessKey
+from tests.unit.s3stub import BUCKET, Script, stubbed
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:LogzioAccessKeySecret-AbCdEf"
+PHYSICAL_ID = f"logzio-archive-probe:{BUCKET}"
+
+
+class ResponseServer:
+    """Stands in for CloudFormation's pre-signed S3 URL: records every PUT."""
+
+    def __init__(self, fail_first: int = 0):
+        self.bodies: list[dict] = []
+        self.headers: list[dict] = []
+        self.fail_first = fail_first
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if server.fail_first > 0:
+                    server.fail_first -= 1
+                    self.send_response(500)
+                else:
+                    server.bodies.append(json.loads(body))
+                    server.headers.append(dict(self.headers))
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/cfn-response?X-Amz-Signature=secret"
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+
+    def only(self) -> dict:
+        assert len(self.bodies) == 1, self.bodies
+        return self.bodies[0]
+
+
+@pytest.fixture
+def responses():
+    server = ResponseServer()
+    yield server
+    server.httpd.shutdown()
+
+
+class Context:
+    log_stream_name = "2026/11/27/[$LATEST]abc"
+
+    def __init__(self, seconds: float = 150):
+        self.deadline = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.deadline - time.monotonic()) * 1000)
+
+
+def event(kind: str, url: str, **properties) -> dict:
+    data = json.loads((EVENTS / f"{kind}.json").read_text())
+    data["ResponseURL"] = url
+    data["ResourceProperties"].update(properties)
+    return data
+
+
+@pytest.fixture
+def network(monkeypatch):
+    """Replaces archive_probe.aws's factories: user and role S3 clients are stubbed."""
+    user, user_stub = stubbed()
+    role, role_stub = stubbed()
+    secret_reads = []
+    real_read_access_key = aws.read_access_key
+
+    def fake_s3_client(region, key=None, profile=None, endpoint_url=None):
+        assert region == "us-east-1"
+        return user.client if key is not None else role.client
+
+    def fake_read_access_key(secret_arn, region=None, client=None):
+        sm = boto3.client("secretsmanager", region_name="us-east-1")
+        with Stubber(sm) as stub:
+            stub.add_response("get_secret_value", {"SecretString": json.dumps(
+                {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG"})},
+                {"SecretId": SECRET_ARN})
+            secret_reads.append(secret_arn)
+            return real_read_access_key(secret_arn, client=sm)
+
+    monkeypatch.setattr(aws, "s3_client", fake_s3_client)
+    monkeypatch.setattr(aws, "read_access_key", fake_read_access_key)
+    monkeypatch.setattr(aws, "cloudformation_client", _stack_status("UPDATE_IN_PROGRESS"))
+    yield Script(user_stub), Script(role_stub), secret_reads
+    user_stub.assert_no_pending_responses()
+    role_stub.assert_no_pending_responses()
+
+
+def _stack_status(status):
+    def factory(region=None, profile=None, endpoint_url=None):
+        client = boto3.client("cloudformation", region_name="us-east-1")
+        stub = Stubber(client)
+        stub.add_response("describe_stacks", {"Stacks": [{
+            "StackName": "LogzioArchive", "StackStatus": status,
+            "CreationTime": "2026-11-27T00:00:00Z"}]}, {"StackName": json.loads(
+                (EVENTS / "update.json").read_text())["StackId"]})
+        stub.activate()
+        return client
+    return factory
+
+
+@pytest.fixture(autouse=True)
+def fixed_probe_key(monkeypatch):
+    from tests.unit.s3stub import KEY
+    monkeypatch.setattr("archive_probe.probe.new_probe_key", lambda: KEY)
+
+
+def test_create_all_granted(network, responses, caplog):
+    user, role, secret_reads = network
+    user.put().list().get().locate()
+    role.delete()
+    handler.handler(event("create", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS"
+    assert answer["PhysicalResourceId"] == PHYSICAL_ID
+    assert answer["Data"]["PutObject"] == answer["Data"]["ListBucket"] == "granted"
+    assert answer["Data"]["GetObject"] == answer["Data"]["GetBucketLocation"] == "granted"
+    assert answer["Data"]["Verdict"].startswith("all 4 permissions granted: s3:PutObject, s3:ListBucket")
+    assert answer["RequestId"] == "d3c1a7c2-8e1b-4a57-9f0e-6a5d4c3b2a19"
+    assert answer["LogicalResourceId"] == "PermissionProbe9C80C6C0"
+    assert responses.headers[0].get("Content-Type", "") == ""
+    assert secret_reads == [SECRET_ARN]
+    # The secret never reaches a log line, and neither does the pre-signed URL.
+    assert "wJalrXUtnFEMI" not in caplog.text and "X-Amz-Signature" not in caplog.text
+    assert "wJalrXUtnFEMI" not in json.dumps(answer)
+
+
+@pytest.mark.parametrize("missing, script", [
+    ("s3:PutObject", lambda u: u.put("AccessDenied").list(keys=()).get("NoSuchKey", status=404).locate()),
+    ("s3:ListBucket", lambda u: u.put().list("AccessDenied").get().locate()),
+    ("s3:GetObject", lambda u: u.put().list().get("AccessDenied").locate()),
+    ("s3:GetBucketLocation", lambda u: u.put().list().get().locate("AccessDenied")),
+])
+def test_create_fails_naming_exactly_the_missing_action(network, responses, missing, script):
+    user, role, _ = network
+    script(user)
+    if missing != "s3:PutObject":
+        role.delete()
+    handler.handler(event("create", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "FAILED"
+    reason = answer["Reason"]
+    assert reason.startswith(f"Logz.io cannot use bucket {BUCKET}: {missing} missing (AccessDenied): ")
+    named = {a for a in ("s3:PutObject", "s3:ListBucket", "s3:GetObject", "s3:GetBucketLocation")
+             if f"{a} missing" in reason}
+    assert named == {missing}
+    assert "CloudWatch log stream 2026/11/27/[$LATEST]abc" in reason
+
+
+def test_create_without_slash_star_names_both_object_actions(network, responses):
+    user, _, _ = network
+    user.put("AccessDenied").list(keys=()).get("AccessDenied").locate()
+    handler.handler(event("create", responses.url), Context())
+    reason = responses.only()["Reason"]
+    assert "s3:PutObject missing" in reason and "s3:GetObject missing" in reason
+    assert reason.count(f"arn:aws:s3:::{BUCKET}/*") == 2
+
+
+def test_key_never_accepted_fails_with_what_to_do(network, responses):
+    user, _, _ = network
+    user.put("SignatureDoesNotMatch")
+    handler.handler(event("create", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"].startswith(f"Could not check bucket {BUCKET}: AWS rejects the request signature")
+
+
+def test_update_reads_patience_from_properties(network, responses, monkeypatch):
+    seen = {}
+
+    def fake_run_probe(user, cleanup, region, patience, *args, **kwargs):
+        seen["patience"] = patience
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(handler, "run_probe", fake_run_probe)
+    started = time.monotonic()
+    handler.handler(event("update", responses.url, KeyDeadlineSeconds="42", SettleSeconds="7"), Context(150))
+    assert (seen["patience"].key_propagation, seen["patience"].policy_settling) == (42.0, 7.0)
+    assert started + 150 - 16 < seen["patience"].hard_deadline <= started + 150 - 14
+    assert responses.only()["Status"] == "FAILED"
+    assert responses.only()["PhysicalResourceId"] == PHYSICAL_ID  # an Update keeps its id
+
+
+def test_unexpected_exception_still_answers(network, responses, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("secrets manager exploded")
+
+    monkeypatch.setattr(aws, "read_access_key", explode)
+    handler.handler(event("create", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "FAILED"
+    assert "RuntimeError: secrets manager exploded" in answer["Reason"]
+    assert answer["PhysicalResourceId"] == PHYSICAL_ID
+
+
+def test_malformed_properties_fail_naming_the_property(network, responses):
+    data = event("create", responses.url)
+    del data["ResourceProperties"]["SecretArn"]
+    handler.handler(data, Context())
+    assert responses.only()["Reason"].startswith("resource property SecretArn is missing")
+
+
+def test_watchdog_answers_before_the_lambda_timeout(network, responses, monkeypatch):
+    release = threading.Event()
+
+    def hang(*args, **kwargs):
+        release.wait(10)
+        raise RuntimeError("too late")
+
+    monkeypatch.setattr(aws, "read_access_key", hang)
+    monkeypatch.setattr(handler, "WATCHDOG_MARGIN", 5.0)
+    worker = threading.Thread(target=handler.handler, args=(event("create", responses.url), Context(5.3)))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not responses.bodies and time.monotonic() < deadline:
+        time.sleep(0.02)
+    release.set()
+    worker.join(5)
+    answer = responses.only()  # the late failure did not send a second answer
+    assert answer["Status"] == "FAILED" and "ran out of time" in answer["Reason"]
+
+
+def test_response_put_is_retried(network, responses):
+    user, role, _ = network
+    responses.fail_first = 2
+    user.put().list().get().locate()
+    role.delete()
+    handler.handler(event("create", responses.url), Context())
+    assert responses.only()["Status"] == "SUCCESS"
+
+
+def test_update_during_rollback_succeeds_without_probing(network, responses, monkeypatch):
+    monkeypatch.setattr(aws, "cloudformation_client", _stack_status("UPDATE_ROLLBACK_IN_PROGRESS"))
+    handler.handler(event("update", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS" and answer["Data"]["Verdict"] == "not checked during rollback"
+    assert network[2] == []  # the secret was not even read
+
+
+def test_delete_removes_a_leftover_probe_object(network, responses):
+    from tests.unit.s3stub import KEY
+    _, role, _ = network
+    role.versions([(KEY, "v7")]).delete(version="v7")
+    handler.handler(event("delete", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS" and answer["Data"] == {"Removed": "1"}
+    assert answer["PhysicalResourceId"] == PHYSICAL_ID
+
+
+def test_delete_without_leftovers(network, responses):
+    _, role, secret_reads = network
+    role.versions([])
+    handler.handler(event("delete", responses.url), Context())
+    assert responses.only()["Status"] == "SUCCESS"
+    assert secret_reads == []
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "NoSuchBucket"])
+def test_delete_always_succeeds(network, responses, code):
+    network[1].versions([], error=code)
+    handler.handler(event("delete", responses.url), Context())
+    assert responses.only()["Status"] == "SUCCESS"
+
+
+def test_access_key_repr_hides_the_secret():
+    assert "wJalr" not in repr(AccessKey("AKIA", "wJalrXUtnFEMI"))
