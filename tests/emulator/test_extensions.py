@@ -139,3 +139,18 @@ def test_change_set_runs_real_lifecycle(emu, wait_stack):
     cfn.execute_change_set(StackName=name, ChangeSetName="c1")
     stack = wait_stack(cfn, name)
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"  # not moto's unconditional CREATE_COMPLETE
+
+
+def test_failed_custom_resource_update_rolls_back(emu, wait_stack):
+    cfn, name = emu.client("cloudformation"), f"upd-{uuid.uuid4().hex[:8]}"
+    cfn.create_stack(StackName=name, TemplateBody=template())
+    assert wait_stack(cfn, name)["StackStatus"] == "CREATE_COMPLETE"
+    cfn.update_stack(StackName=name, TemplateBody=template(outcome="FAILED"))
+    stack = wait_stack(cfn, name)
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", _events(cfn, name)
+    failed = [e for e in _events(cfn, name) if e["ResourceStatus"] == "UPDATE_FAILED"]
+    assert failed[0]["LogicalResourceId"] == "Probe"
+    assert "Message returned: probe says: s3:GetObject is missing" in failed[0]["ResourceStatusReason"]
+    body = cfn.get_template(StackName=name)["TemplateBody"]
+    body = body if isinstance(body, str) else json.dumps(body)
+    assert '"Outcome": "SUCCESS"' in body  # previous template restored
