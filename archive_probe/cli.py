@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence, TextIO
 
-from botocore.exceptions import (BotoCoreError, ClientError, NoCredentialsError,
+from botocore.exceptions import (BotoCoreError, ClientError, NoCredentialsError, NoRegionError,
                                  PartialCredentialsError, ProfileNotFound)
 
 from . import aws, checks
@@ -181,10 +181,12 @@ class _RecordingAccess(aws.S3Access):
 
     def __init__(self, client: Any, bucket: str):
         super().__init__(client, bucket)
+        self.written_key: str | None = None
         self.written_version_id: str | None = None
 
     def put_new_object(self, key: str, body: bytes) -> str | None:
         self.written_version_id = super().put_new_object(key, body)
+        self.written_key = key
         return self.written_version_id
 
 
@@ -375,12 +377,22 @@ def check(args: argparse.Namespace) -> Outcome:
         return Outcome(target, None, error)
     except ProbeAborted as aborted:
         assert target is not None
-        return Outcome(target, None, _aborted(aborted, target, args))
+        error = _aborted(aborted, target, args)
+        if target.user.written_key and target.cleanup.removed_by is None:
+            # Aborted after the write, and the object could not be removed: say so.
+            cmd = _delete_command(target.bucket, target.user.written_key,
+                                  target.user.written_version_id, target.region, args)
+            error.fix += f" The probe object may be left in the bucket; remove it with: {cmd}"
+        return Outcome(target, None, error)
     except ProfileNotFound as error:
         return Outcome(target, None, UsageError(
             f"{error}.", "Create it (aws configure --profile NAME) or pass an existing --profile."))
     except (NoCredentialsError, PartialCredentialsError):
         return Outcome(target, None, _no_credentials(args))
+    except NoRegionError:
+        return Outcome(target, None, UsageError(
+            "No AWS region given.", "Pass --region REGION (the stack's region with --stack), or "
+            "set AWS_REGION or the profile's region."))
     except BotoCoreError as error:
         return Outcome(target, None, UsageError(
             f"Could not reach AWS: {error}.", "Check the network path, --endpoint-url and --region."))
@@ -400,16 +412,23 @@ def _leftover(outcome: Outcome, args: argparse.Namespace) -> dict | None:
     if report is None or target is None or not report.left_behind:
         return None
     version_id = target.user.written_version_id
-    cmd = ["aws", "s3api", "delete-object", "--bucket", report.bucket, "--key", report.left_behind]
-    if version_id:
-        cmd += ["--version-id", version_id]
-    if target.region:
-        cmd += ["--region", target.region]
-    if args.endpoint_url:
-        cmd += ["--endpoint-url", args.endpoint_url]
     return {"key": report.left_behind, "version_id": version_id,
             "tried": list(target.cleanup.attempts) or [report.cleanup_error or ""],
-            "command": shlex.join(cmd)}
+            "command": _delete_command(report.bucket, report.left_behind, version_id,
+                                       target.region, args)}
+
+
+def _delete_command(bucket: str, key: str, version_id: str | None, region: str | None,
+                    args: argparse.Namespace) -> str:
+    """The aws CLI command that removes exactly the probe object's version."""
+    cmd = ["aws", "s3api", "delete-object", "--bucket", bucket, "--key", key]
+    if version_id:
+        cmd += ["--version-id", version_id]
+    if region:
+        cmd += ["--region", region]
+    if args.endpoint_url:
+        cmd += ["--endpoint-url", args.endpoint_url]
+    return shlex.join(cmd)
 
 
 def _summary(report: ProbeReport) -> str:
@@ -454,14 +473,14 @@ def _write_text(outcome: Outcome, args: argparse.Namespace, out: TextIO, err: Te
             print(f"  {label:<10} {check.action:<{width}}  {check.detail}".rstrip(), file=out)
         else:
             print(f"  {label:<10} {check.action:<{width}}  {check.error_code or '-'}: "
-                  f"fix: {check.hint or check.detail}", file=out)
+                  f"{check.hint or check.detail}", file=out)
     for note in [*target.notes, *report.notes]:
         print(f"  note: {note}", file=out)
     leftover = _leftover(outcome, args)
     if leftover is not None:
-        print(f"  note: the probe object s3://{report.bucket}/{leftover['key']} was left in the "
-              f"bucket ({'; '.join(leftover['tried'])}). Logz.io needs no delete permission, so "
-              "this is expected. Remove it with:", file=out)
+        print(f"  note: the probe object s3://{report.bucket}/{leftover['key']} is left in the "
+              f"bucket (delete tried as {'; '.join(leftover['tried'])}). Logz.io needs no delete "
+              "permission, so this is expected. Remove it with:", file=out)
         print(f"    {leftover['command']}", file=out)
         if target.stack is None:
             print("    or run the check again with --cleanup-profile PROFILE (credentials allowed "
@@ -488,6 +507,7 @@ def _document(outcome: Outcome, args: argparse.Namespace) -> dict:
         doc["cleanup"] = {"removed": report.left_behind is None and target.cleanup.removed_by is not None,
                           "removed_by": target.cleanup.removed_by,
                           "delete_command": leftover["command"] if leftover else None}
+        doc["region"] = target.region
         doc["notes"] = [*target.notes, *report.notes]
         doc["summary"] = _summary(report)
     else:

@@ -106,6 +106,7 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
     data["Verdict"] = (f"all {len(report.checks)} permissions granted: "
                        + ", ".join(check.action for check in report.checks) + _leftover_note(report)
                        + "".join(f" Note: {note}." for note in report.notes))
+    data["Checks"] = "; ".join(f"{check.action}={check.status.value}" for check in report.checks)
     data["ProbeKey"] = report.probe_key
     responder.succeed(data, physical_id(props.bucket_name))
 

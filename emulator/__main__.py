@@ -1,6 +1,8 @@
-"""``python -m emulator serve [--region R] [--port P]``: run until Ctrl-C, print the admin env."""
+"""``python -m emulator demo``: the main job (see demo.py).
+``python -m emulator serve [--region R] [--port P]``: run until Ctrl-C, print the admin env."""
 
 import argparse
+import sys
 import logging
 import shlex
 import time
@@ -15,6 +17,11 @@ def main() -> None:
     serve.add_argument("--region", default="us-east-1")
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--no-auth", action="store_true", help="do not enforce IAM")
+    sub.add_parser("demo", add_help=False)
+    if len(sys.argv) > 1 and sys.argv[1] == "demo":  # the demo parses its own options
+        from .demo import main as demo
+
+        sys.exit(demo(sys.argv[2:]))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     from .extensions import STATE

@@ -128,7 +128,7 @@ class Emulator:
             "CDK_DEFAULT_ACCOUNT": self.account,
             "CDK_DEFAULT_REGION": self.region,
             "CDK_DISABLE_VERSION_CHECK": "1",
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
             "NO_PROXY": "localhost,127.0.0.1",
             "no_proxy": "localhost,127.0.0.1",
         })

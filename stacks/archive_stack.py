@@ -100,3 +100,4 @@ class ArchiveStack(Stack):
                             " --region ", Aws.REGION, " --query SecretString --output text"]),
                "Prints the key pair to paste into Logz.io")
         output("ProbeVerdict", self.probe.attribute("Verdict"), "What the deploy-time probe found")
+        output("ProbeChecks", self.probe.attribute("Checks"), "Each permission the probe checked, as the user")

@@ -169,7 +169,7 @@ def test_probe_role_may_delete_only_probe_objects(resources):
 def test_outputs_give_everything_logzio_asks_for(shipped):
     outputs = shipped.raw()["Outputs"]
     assert set(outputs) == {"BucketName", "Region", "UserName", "AccessKeyId", "SecretArn",
-                            "GetSecretCommand", "ProbeVerdict"}
+                            "GetSecretCommand", "ProbeVerdict", "ProbeChecks"}
     command = json.dumps(outputs["GetSecretCommand"]["Value"])
     assert "aws secretsmanager get-secret-value --secret-id " in command
     assert outputs["ProbeVerdict"]["Value"]["Fn::GetAtt"][1] == "Verdict"

@@ -1,0 +1,99 @@
+"""`make demo`: the whole product on this machine, no AWS account needed.
+
+Starts the embedded emulator on loopback, runs the real `cdk bootstrap` and
+`cdk deploy --method=direct` of app.py into it, prints the permission probe's verdict
+and the outputs a user pastes into Logz.io, then stops the emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .server import Emulator, cdk_bootstrap, cdk_deploy
+
+ROOT = Path(__file__).resolve().parent.parent
+CDK = [str(ROOT / "node_modules" / ".bin" / "cdk")]
+
+#: What each output is for, in the order a user needs them on Logz.io's archive page.
+PASTE_INTO_LOGZIO = ("BucketName", "Region", "AccessKeyId", "SecretArn", "GetSecretCommand")
+
+
+def deploy(emu: Emulator, stack: str, context: dict[str, str], out_dir: str) -> tuple[int, str]:
+    app = ["--app", f"{sys.executable} app.py", "--output", out_dir]
+    return cdk_deploy(emu, CDK, str(ROOT), [stack], context=context, extra_args=app)
+
+
+def bootstrap(emu: Emulator, out_dir: str) -> tuple[int, str]:
+    return cdk_bootstrap(emu, CDK, str(ROOT),
+                         extra_args=["--app", f"{sys.executable} app.py", "--output", out_dir])
+
+
+def outputs(emu: Emulator, stack: str) -> dict[str, str]:
+    description = emu.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+
+
+def failure_reasons(emu: Emulator, stack: str) -> list[str]:
+    events = emu.client("cloudformation").describe_stack_events(StackName=stack)["StackEvents"]
+    return [f"{e['LogicalResourceId']}: {e['ResourceStatusReason']}" for e in events
+            if e.get("ResourceStatus", "").endswith("FAILED") and e.get("ResourceStatusReason")]
+
+
+def print_verdict(found: dict[str, str]) -> None:
+    print("\nPermission probe (ran during the deploy, as the Logz.io IAM user):")
+    for line in found.get("ProbeChecks", "").split("; "):
+        if "=" in line:
+            action, status = line.split("=", 1)
+            print(f"  {'✔' if status == 'granted' else '✘'} {action:<22} {status}")
+    print(f"  verdict: {found.get('ProbeVerdict', '(none)')}")
+    print("\nPaste into Logz.io (Settings > Archive & restore):")
+    for key in PASTE_INTO_LOGZIO:
+        if key in found:
+            print(f"  {key:<17} {found[key]}")
+    print("  (the secret key itself is only in Secrets Manager; read it with GetSecretCommand)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m emulator demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", default="LogzioArchive", help="stack name (default: %(default)s)")
+    parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra CDK context, as with cdk -c (repeatable)")
+    args = parser.parse_args(argv)
+    context = dict(item.split("=", 1) for item in args.context)
+    context.setdefault("stackName", args.stack)
+    if not Path(CDK[0]).exists():
+        print("Error: the CDK command line is not installed: run `make demo` (it runs npm ci).",
+              file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="logzio-demo-") as work, Emulator(log_dir=work) as emu:
+        print(f"Embedded AWS emulator on {emu.endpoint_url} (account {emu.account}, {emu.region}, "
+              "IAM enforced)")
+        print("cdk bootstrap ...", flush=True)
+        code, log = bootstrap(emu, os.path.join(work, "cdk.out"))
+        if code != 0:
+            print(log, file=sys.stderr)
+            print("Error: cdk bootstrap failed against the emulator (output above).", file=sys.stderr)
+            return 1
+        print(f"cdk deploy {args.stack} --method=direct ...", flush=True)
+        code, log = deploy(emu, args.stack, context, os.path.join(work, "cdk.out"))
+        if code != 0:
+            print(log, file=sys.stderr)
+            print("\nThe deployment failed and was rolled back. CloudFormation says:", file=sys.stderr)
+            for reason in failure_reasons(emu, args.stack):
+                print(f"  {reason}", file=sys.stderr)
+            return 1
+        print_verdict(outputs(emu, args.stack))
+    print(f"\nDone in {time.monotonic() - started:.0f} s; the emulator is stopped, nothing is left running.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
