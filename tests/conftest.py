@@ -24,3 +24,12 @@ from tests.support import synth  # noqa: E402
 def shipped():
     """The app as shipped, with cdk.json's context only."""
     return synth()
+
+
+@pytest.fixture(scope="session")
+def emu(tmp_path_factory):
+    """The one embedded emulator of the session (moto's state is process-wide)."""
+    from emulator import Emulator
+
+    with Emulator(region="us-east-1", log_dir=str(tmp_path_factory.mktemp("emulator-logs"))) as emulator:
+        yield emulator

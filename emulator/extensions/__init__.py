@@ -12,6 +12,7 @@ Modules:
   resource_authz    - IAM authorization against the real resource ARN (secretsmanager, kms, lambda)
   changeset_guard   - change-set execution goes through the same lifecycle (no false CREATE_COMPLETE)
   cli_compat        - cloudtrail:LookupEvents stub (the CDK CLI calls it after a failed deploy)
+  iam_inline_policy - user-only inline policies no longer break every role delete
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def apply_all() -> None:
         changeset_guard,
         cli_compat,
         custom_resource,
+        iam_inline_policy,
         local_lambda,
         resource_authz,
         secret_model,
@@ -58,6 +60,7 @@ def apply_all() -> None:
             resource_authz,
             changeset_guard,
             cli_compat,
+            iam_inline_policy,
         ):
             if mod.__name__ not in STATE.applied:
                 mod.apply()

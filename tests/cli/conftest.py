@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,8 +138,14 @@ def _setup(emu: Emulator, tmp: Path) -> None:
                "AccessKeyId": full_id, "SecretArn": emu.secret_arn}
     template = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
                 "Outputs": {name: {"Value": value} for name, value in outputs.items()}}
-    anyone.client("cloudformation", endpoint_url=emu.endpoint_url).create_stack(
-        StackName=STACK, TemplateBody=json.dumps(template))
+    cfn = anyone.client("cloudformation", endpoint_url=emu.endpoint_url)
+    cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    # Synchronous in plain moto; asynchronous when the project's emulator extensions were
+    # applied earlier in this process (moto's state is process-wide): wait for it.
+    deadline = time.monotonic() + 30
+    while cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"].endswith("IN_PROGRESS"):
+        assert time.monotonic() < deadline, "test stack never completed"
+        time.sleep(0.1)
 
     emu.credentials_file = tmp / "credentials"
     emu.credentials_file.write_text("".join(
@@ -148,7 +155,12 @@ def _setup(emu: Emulator, tmp: Path) -> None:
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
+    import warnings
+
     from moto.server import ThreadedMotoServer
+
+    # moto has no model for the test stack's WaitConditionHandle; it only carries outputs.
+    warnings.filterwarnings("ignore", message=".*WaitConditionHandle.*", category=UserWarning)
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

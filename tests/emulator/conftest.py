@@ -1,18 +1,6 @@
-import sys
 import time
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from emulator import Emulator  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def emu():
-    with Emulator(region="us-east-1") as e:
-        yield e
 
 
 def _wait_stack(cfn, name, timeout=60):

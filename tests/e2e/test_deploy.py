@@ -1,0 +1,117 @@
+"""End to end: the real `cdk bootstrap` and `cdk deploy --method=direct` into the embedded
+emulator, with IAM enforced for the probe's S3 calls. What CloudFormation reports is
+what is asserted.
+
+One emulator and one bootstrap per session; the broken variants are synthesized once,
+in process, and deployed from that cloud assembly two at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from archive_probe import checks
+from emulator import cdk_bootstrap, cdk_deploy
+from tests.e2e import variant_app
+from tests.support import FEATURE_FLAGS, ROOT
+
+pytestmark = pytest.mark.e2e
+CDK = [str(ROOT / "node_modules" / ".bin" / "cdk")]
+
+
+@pytest.fixture(scope="session")
+def bootstrapped(emu, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bootstrap")
+    code, output = cdk_bootstrap(emu, CDK, str(ROOT), extra_args=[
+        "--app", f"{sys.executable} app.py", "--output", str(out)])
+    assert code == 0, output
+    return emu
+
+
+@pytest.fixture(scope="session")
+def shipped_deploy(bootstrapped, tmp_path_factory):
+    """The stack as shipped: app.py through the real command line, as a user runs it."""
+    out = tmp_path_factory.mktemp("shipped")
+    code, output = cdk_deploy(bootstrapped, CDK, str(ROOT), ["LogzioArchive"],
+                              extra_args=["--app", f"{sys.executable} app.py", "--output", str(out)])
+    return code, output
+
+
+@pytest.fixture(scope="session")
+def variant_deploys(bootstrapped, tmp_path_factory):
+    """stack name -> (exit code, output) for every broken variant."""
+    assembly = tmp_path_factory.mktemp("variants")
+    variant_app.build(str(assembly), FEATURE_FLAGS, bootstrapped.account, bootstrapped.region).synth()
+
+    def deploy(stack):
+        return stack, cdk_deploy(bootstrapped, CDK, str(ROOT), [stack],
+                                 extra_args=["--app", str(assembly)])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(deploy, variant_app.VARIANTS))
+
+
+def stack_of(emu, name):
+    return emu.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+
+
+def failure_reasons(emu, name) -> str:
+    events = emu.client("cloudformation").describe_stack_events(StackName=name)["StackEvents"]
+    return "\n".join(e.get("ResourceStatusReason", "") for e in events
+                     if e.get("ResourceStatus") == "CREATE_FAILED")
+
+
+def probe_objects(emu, bucket):
+    listing = emu.client("s3").list_object_versions(Bucket=bucket, Prefix=checks.PROBE_PREFIX)
+    return listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+
+
+def test_shipped_stack_deploys_with_all_checks_granted(shipped_deploy, emu):
+    code, output = shipped_deploy
+    assert code == 0, output
+    stack = stack_of(emu, "LogzioArchive")
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["ProbeChecks"] == ("s3:PutObject=granted; s3:ListBucket=granted; "
+                                      "s3:GetObject=granted; s3:GetBucketLocation=granted")
+    assert outputs["ProbeVerdict"].startswith("all 4 permissions granted")
+    assert outputs["Region"] == emu.region
+    assert outputs["GetSecretCommand"].startswith(
+        f"aws secretsmanager get-secret-value --secret-id {outputs['SecretArn']} ")
+    # The probe removed its object, version and all.
+    assert probe_objects(emu, outputs["BucketName"]) == []
+    # The secret really holds the key, and the key is the user's; no output carries the secret.
+    secret = json.loads(emu.client("secretsmanager").get_secret_value(
+        SecretId=outputs["SecretArn"])["SecretString"])
+    assert secret["accessKeyId"] == outputs["AccessKeyId"]
+    keys = emu.client("iam").list_access_keys(UserName=outputs["UserName"])["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [outputs["AccessKeyId"]]
+    assert secret["secretAccessKey"] not in json.dumps(stack, default=str) + output
+
+
+@pytest.mark.parametrize("stack", list(variant_app.VARIANTS))
+def test_missing_permission_fails_the_deploy_and_names_it(variant_deploys, emu, stack):
+    code, output = variant_deploys[stack]
+    missing = variant_app.VARIANTS[stack][1]
+    assert code != 0, output
+    assert stack_of(emu, stack)["StackStatus"] == "ROLLBACK_COMPLETE"
+    reason = failure_reasons(emu, stack)
+    assert "Received response status [FAILED] from custom resource" in reason
+    named = {action for action in checks.ACTIONS if f"{action} missing" in reason}
+    assert named == missing, reason
+    for action in missing:
+        assert f"{action} missing" in output  # the command line shows it too
+    if stack == "E2eNoSlashStar":
+        assert reason.count(f"arn:aws:s3:::{variant_app.bucket_name(stack)}/*") == 2
+
+
+@pytest.mark.parametrize("stack", list(variant_app.VARIANTS))
+def test_failed_deploy_keeps_the_bucket_and_leaves_no_probe_object(variant_deploys, emu, stack):
+    assert variant_deploys[stack][0] != 0
+    bucket = variant_app.bucket_name(stack)
+    assert bucket in [b["Name"] for b in emu.client("s3").list_buckets()["Buckets"]]
+    assert probe_objects(emu, bucket) == []
