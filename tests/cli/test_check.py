@@ -236,3 +236,9 @@ def test_stack_outputs_need_permission(run):
     result = run("--stack", STACK, "--profile", "full")
     assert result.code == EXIT_NO_VERDICT
     assert "may not read the outputs" in result.err
+
+
+def test_bucket_in_another_region_than_given_is_noted(run):
+    result = run("--bucket", VERSIONED, "--profile", "full", "--region", "eu-west-1", "--json")
+    assert result.code == EXIT_OK
+    assert any(f"is in {REGION}, not eu-west-1" in note for note in result.doc["notes"])
