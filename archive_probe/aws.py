@@ -88,11 +88,18 @@ def s3_client(region: str | None, key: AccessKey | None = None, profile: str | N
     return session.client("s3", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
 
 
-def read_access_key(secret_arn: str, region: str | None = None, client: Any = None) -> AccessKey:
-    """The access key stored as {"accessKeyId", "secretAccessKey"} in a Secrets Manager secret."""
+def secretsmanager_client(secret_arn: str, profile: str | None = None,
+                          endpoint_url: str | None = None) -> Any:
     # A secret's ARN names its region: read it there, whatever the caller's default is.
-    region = region or secret_arn.split(":")[3]
-    client = client or boto3.client("secretsmanager", region_name=region, config=CLIENT_CONFIG)
+    parts = secret_arn.split(":")
+    region = parts[3] if len(parts) > 3 and parts[3] else None
+    session = boto3.Session(profile_name=profile, region_name=region)
+    return session.client("secretsmanager", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+
+
+def read_access_key(secret_arn: str, client: Any = None) -> AccessKey:
+    """The access key stored as {"accessKeyId", "secretAccessKey"} in a Secrets Manager secret."""
+    client = client or secretsmanager_client(secret_arn)
     value = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
     return AccessKey(value["accessKeyId"], value["secretAccessKey"])
 

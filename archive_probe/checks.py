@@ -33,6 +33,10 @@ WRONG_REGION = frozenset(
 )
 BUCKET_MISSING = frozenset({"NoSuchBucket"})
 BAD_SECRET = frozenset({"SignatureDoesNotMatch"})
+#: Temporary (session) credentials that AWS no longer or never accepted.
+SESSION_REJECTED = frozenset({"InvalidToken", "ExpiredToken", "TokenRefreshRequired",
+                              "InvalidClientTokenId", "UnrecognizedClientException",
+                              "ExpiredTokenException"})
 KMS_CODES = frozenset({"KMS.DisabledException", "KMS.NotFoundException", "KMS.KMSInvalidStateException",
                        "KMS.AccessDeniedException", "KMSAccessDenied"})
 
@@ -67,6 +71,8 @@ class ProbeReport:
     region: str
     probe_key: str
     checks: tuple[CheckResult, ...]
+    #: Version id S3 gave the probe object (None on an unversioned bucket or if not written).
+    probe_version_id: str | None = None
     #: Set when the probe object could not be removed: the exact key to delete by hand.
     left_behind: str | None = None
     cleanup_error: str | None = None
@@ -87,6 +93,7 @@ class ProbeReport:
         return {"bucket": self.bucket, "region": self.region, "ok": self.ok,
                 "checks": [check.as_dict() for check in self.checks],
                 "probe_key": self.probe_key, "left_behind": self.left_behind,
+                "left_behind_version_id": self.probe_version_id if self.left_behind else None,
                 "notes": list(self.notes)}
 
     def failure_reason(self) -> str:
@@ -108,6 +115,9 @@ class ProbeAborted(Exception):
         self.what = what
         self.fix = fix
         self.error_code = error_code
+        #: When the probe object was written before the abort and could not be removed.
+        self.left_behind: str | None = None
+        self.left_behind_version_id: str | None = None
 
 
 def hint_for(action: str, code: str, message: str, bucket: str) -> str:

@@ -42,11 +42,7 @@ DEFAULT_KEY_DEADLINE = 10.0
 DEFAULT_SETTLE = 0.0
 
 #: Codes that mean "these credentials are not accepted at all" rather than "not allowed".
-#: run_probe already aborts on InvalidAccessKeyId and SignatureDoesNotMatch; these others
-#: (temporary credentials) come back as per-check failures and are turned into exit 2 here.
-CREDENTIALS_REJECTED = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken",
-                                  "ExpiredToken", "TokenRefreshRequired", "InvalidClientTokenId",
-                                  "UnrecognizedClientException", "ExpiredTokenException"})
+CREDENTIALS_REJECTED = checks.KEY_NOT_PROPAGATED | checks.BAD_SECRET | checks.SESSION_REJECTED
 
 #: The stack outputs the command reads (stacks/archive_stack.py).
 STACK_OUTPUTS = ("BucketName", "Region", "UserName", "AccessKeyId", "SecretArn")
@@ -176,20 +172,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --------------------------------------------------------------------------- principals
 
-class _RecordingAccess(aws.S3Access):
-    """S3Access that remembers the version id of the probe object it wrote."""
-
-    def __init__(self, client: Any, bucket: str):
-        super().__init__(client, bucket)
-        self.written_key: str | None = None
-        self.written_version_id: str | None = None
-
-    def put_new_object(self, key: str, body: bytes) -> str | None:
-        self.written_version_id = super().put_new_object(key, body)
-        self.written_key = key
-        return self.written_version_id
-
-
 @dataclass
 class _CleanupChain:
     """Deletes the probe object with the first principal that may; records every attempt."""
@@ -219,7 +201,7 @@ class Target:
     region: str | None  # the client's region (bucket region with --stack)
     expected_region: str | None  # reported when the bucket turns out to be elsewhere
     principal: str  # who is checked, for the header line
-    user: _RecordingAccess
+    user: aws.S3Access
     cleanup: _CleanupChain
     notes: list[str] = field(default_factory=list)
     stack: str | None = None
@@ -233,7 +215,7 @@ def _resolve_bucket(args: argparse.Namespace) -> Target:
     client = aws.s3_client(args.region, profile=args.profile, endpoint_url=args.endpoint_url)
     region = args.region or client.meta.region_name
     label = _session_label(args.profile)
-    user = _RecordingAccess(client, args.bucket)
+    user = aws.S3Access(client, args.bucket)
     candidates: list[tuple[str, aws.S3Access]] = [("the checked credentials", user)]
     if args.cleanup_profile:
         cleanup_client = aws.s3_client(region, profile=args.cleanup_profile,
@@ -263,7 +245,8 @@ def _resolve_stack(args: argparse.Namespace) -> Target:
     region = outputs.get("Region") or args.region
     secret_arn = outputs["SecretArn"]
     try:
-        key = aws.read_access_key(secret_arn, client=_secrets_client(secret_arn, args))
+        key = aws.read_access_key(secret_arn, aws.secretsmanager_client(
+            secret_arn, args.profile, args.endpoint_url))
     except ClientError as error:
         raise _caller_error(error, f"read the access key from secret {secret_arn}",
                             "secretsmanager:GetSecretValue") from error
@@ -274,7 +257,7 @@ def _resolve_stack(args: argparse.Namespace) -> Target:
     if outputs.get("AccessKeyId") and outputs["AccessKeyId"] != key.access_key_id:
         notes.append(f"the secret holds access key {key.access_key_id}, not the stack's "
                      f"{outputs['AccessKeyId']}: Logz.io must use the key in the secret")
-    user = _RecordingAccess(aws.s3_client(region, key=key, endpoint_url=args.endpoint_url), bucket)
+    user = aws.S3Access(aws.s3_client(region, key=key, endpoint_url=args.endpoint_url), bucket)
     candidates: list[tuple[str, aws.S3Access]] = [("the checked credentials", user)]
     cleanup_profile = args.cleanup_profile or args.profile
     cleanup_label = f"profile {cleanup_profile}" if cleanup_profile else "your own credentials"
@@ -284,16 +267,6 @@ def _resolve_stack(args: argparse.Namespace) -> Target:
     return Target(bucket=bucket, region=region, expected_region=region,
                   principal=f"IAM user {who} (access key {key.access_key_id}, from stack {args.stack})",
                   user=user, cleanup=_CleanupChain(candidates), notes=notes, stack=args.stack)
-
-
-def _secrets_client(secret_arn: str, args: argparse.Namespace) -> Any:
-    # aws.read_access_key takes a client; this one honours --profile and --endpoint-url.
-    import boto3
-
-    parts = secret_arn.split(":")
-    region = parts[3] if len(parts) > 3 and parts[3] else args.region
-    session = boto3.Session(profile_name=args.profile, region_name=region)
-    return session.client("secretsmanager", endpoint_url=args.endpoint_url, config=aws.CLIENT_CONFIG)
 
 
 def _caller_error(error: ClientError, doing: str, permission: str) -> UsageError:
@@ -329,41 +302,18 @@ class Outcome:
 
 
 def _aborted(aborted: ProbeAborted, target: Target, args: argparse.Namespace) -> UsageError:
-    cause = aborted.__cause__
-    if isinstance(cause, (NoCredentialsError, PartialCredentialsError)):
+    if isinstance(aborted.__cause__, (NoCredentialsError, PartialCredentialsError)):
         return _no_credentials(args)
-    code = aborted.error_code
-    if code in checks.KEY_NOT_PROPAGATED:
-        return UsageError(
-            f"AWS rejects the credentials: access key of {target.principal} is unknown "
-            f"(InvalidAccessKeyId, still after {args.key_deadline_seconds:g} s).",
-            "Check that the key exists and is active (aws iam list-access-keys --user-name USER) "
-            "and that --profile/the environment hold the key you mean; a key created moments ago "
-            "may need --key-deadline-seconds 90.", code)
-    if code in checks.BAD_SECRET:
-        return UsageError(
-            "AWS rejects the credentials: the secret access key does not match the access key id "
-            "(SignatureDoesNotMatch).",
-            "Fix the secret key in the profile/environment (or the stack's secret), or create a "
-            "new access key.", code)
-    if code in checks.BUCKET_MISSING:
-        return UsageError(f"Bucket {target.bucket} does not exist (NoSuchBucket).",
-                          "Check the bucket name (and --endpoint-url), or create the bucket first.",
-                          code)
-    return UsageError(aborted.what, aborted.fix, code)
+    what = aborted.what
+    if aborted.error_code in CREDENTIALS_REJECTED:
+        what = what.replace("the credentials", f"the credentials of {target.principal}", 1)
+    return UsageError(what, aborted.fix, aborted.error_code)
 
 
 def _no_credentials(args: argparse.Namespace) -> UsageError:
     return UsageError("No AWS credentials found" + (f" in profile {args.profile}." if args.profile else "."),
                       "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile PROFILE "
                       "(aws configure --profile PROFILE), or use --stack STACK_NAME.")
-
-
-def _rejected_in_report(report: ProbeReport) -> str | None:
-    for check in report.checks:
-        if check.error_code in CREDENTIALS_REJECTED:
-            return check.error_code
-    return None
 
 
 def check(args: argparse.Namespace) -> Outcome:
@@ -378,11 +328,10 @@ def check(args: argparse.Namespace) -> Outcome:
     except ProbeAborted as aborted:
         assert target is not None
         error = _aborted(aborted, target, args)
-        if target.user.written_key and target.cleanup.removed_by is None:
-            # Aborted after the write, and the object could not be removed: say so.
-            cmd = _delete_command(target.bucket, target.user.written_key,
-                                  target.user.written_version_id, target.region, args)
-            error.fix += f" The probe object may be left in the bucket; remove it with: {cmd}"
+        if aborted.left_behind:
+            cmd = _delete_command(target.bucket, aborted.left_behind,
+                                  aborted.left_behind_version_id, target.region, args)
+            error.fix += f" The probe object is left in the bucket; remove it with: {cmd}"
         return Outcome(target, None, error)
     except ProfileNotFound as error:
         return Outcome(target, None, UsageError(
@@ -396,12 +345,6 @@ def check(args: argparse.Namespace) -> Outcome:
     except BotoCoreError as error:
         return Outcome(target, None, UsageError(
             f"Could not reach AWS: {error}.", "Check the network path, --endpoint-url and --region."))
-    rejected = _rejected_in_report(report)
-    if rejected:
-        return Outcome(target, report, UsageError(
-            f"AWS rejects the credentials of {target.principal} ({rejected}).",
-            "Refresh or replace them (expired session credentials: aws sso login or a new "
-            "session token), then run the check again.", rejected))
     return Outcome(target, report)
 
 
@@ -411,7 +354,7 @@ def _leftover(outcome: Outcome, args: argparse.Namespace) -> dict | None:
     report, target = outcome.report, outcome.target
     if report is None or target is None or not report.left_behind:
         return None
-    version_id = target.user.written_version_id
+    version_id = report.probe_version_id
     return {"key": report.left_behind, "version_id": version_id,
             "tried": list(target.cleanup.attempts) or [report.cleanup_error or ""],
             "command": _delete_command(report.bucket, report.left_behind, version_id,
@@ -502,7 +445,6 @@ def _document(outcome: Outcome, args: argparse.Namespace) -> dict:
     if report is not None:
         doc.update(report.as_dict())
         doc["ok"] = outcome.exit_code == EXIT_OK
-        doc["left_behind_version_id"] = target.user.written_version_id if report.left_behind else None
         leftover = _leftover(outcome, args)
         doc["cleanup"] = {"removed": report.left_behind is None and target.cleanup.removed_by is not None,
                           "removed_by": target.cleanup.removed_by,

@@ -90,7 +90,9 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
     try:
         report = run_probe(user, cleanup, props.region, patience)
     except checks.ProbeAborted as aborted:
-        responder.fail(f"Could not check bucket {props.bucket_name}: {aborted}{log_hint}",
+        left = (f" The probe object s3://{props.bucket_name}/{aborted.left_behind} could not be "
+                "removed; delete it by hand." if aborted.left_behind else "")
+        responder.fail(f"Could not check bucket {props.bucket_name}: {aborted}{left}{log_hint}",
                        physical_id(props.bucket_name))
         return
     for check in report.checks:

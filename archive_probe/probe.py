@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
 from . import checks
 from .aws import S3Access
@@ -127,12 +127,11 @@ def run_probe(user: S3Access, cleanup: S3Access | None, expected_region: str | N
     body = f"Logz.io archive permission probe for s3://{bucket}/{key}\n".encode()
     results: dict[str, CheckResult] = {}
     notes: list[str] = []
-    written = False
-    version_id: str | None = None
+    written: list[str | None] = []  # the version id, once the object exists
 
     def failure(action: str, error: Exception) -> CheckResult:
         code = error_code(error)
-        _abort_if_fatal(code, error, bucket, retrier)
+        _abort_if_fatal(code, error, bucket, patience)
         return CheckResult(action, Status.MISSING, code,
                            checks.hint_for(action, code, error_message(error), bucket),
                            error_message(error))
@@ -140,8 +139,7 @@ def run_probe(user: S3Access, cleanup: S3Access | None, expected_region: str | N
     try:
         # 1. Archive: write a brand-new object; never overwrite anything.
         try:
-            version_id = retrier.call("PutObject", lambda: user.put_new_object(key, body))
-            written = True
+            written.append(retrier.call("PutObject", lambda: user.put_new_object(key, body)))
             results[checks.PUT_OBJECT] = CheckResult(checks.PUT_OBJECT, Status.GRANTED,
                                                      detail=f"wrote {key}")
         except (ClientError, BotoCoreError) as error:
@@ -162,7 +160,7 @@ def run_probe(user: S3Access, cleanup: S3Access | None, expected_region: str | N
             results[checks.LIST_BUCKET] = failure(checks.LIST_BUCKET, error)
 
         # 3. Restore, step two: read the object back and compare.
-        results[checks.GET_OBJECT] = _check_read(user, key, body, written, results, retrier, failure)
+        results[checks.GET_OBJECT] = _check_read(user, key, body, bool(written), results, retrier, failure)
 
         # 4. Locate: Logz.io's sample policy grants it; the region must match.
         try:
@@ -174,14 +172,20 @@ def run_probe(user: S3Access, cleanup: S3Access | None, expected_region: str | N
                              f"give Logz.io the region {region}")
         except (ClientError, BotoCoreError) as error:
             results[checks.GET_BUCKET_LOCATION] = failure(checks.GET_BUCKET_LOCATION, error)
-    finally:
-        left_behind, cleanup_error = (None, None)
+    except BaseException as error:
+        # Whatever went wrong, the probe object does not stay behind if it can be helped.
         if written:
-            left_behind, cleanup_error = _remove_probe(cleanup, key, version_id)
+            left_behind, _ = _remove_probe(cleanup, key, written[0])
+            if isinstance(error, ProbeAborted) and left_behind:
+                error.left_behind, error.left_behind_version_id = left_behind, written[0]
+        raise
 
+    version_id = written[0] if written else None
+    left_behind, cleanup_error = _remove_probe(cleanup, key, version_id) if written else (None, None)
     return ProbeReport(bucket=bucket, region=expected_region or "", probe_key=key,
                        checks=tuple(results[action] for action in checks.ACTIONS),
-                       left_behind=left_behind, cleanup_error=cleanup_error, notes=tuple(notes))
+                       probe_version_id=version_id, left_behind=left_behind,
+                       cleanup_error=cleanup_error, notes=tuple(notes))
 
 
 def _check_read(user, key, body, written, results, retrier, failure) -> CheckResult:
@@ -214,19 +218,31 @@ def _check_read(user, key, body, written, results, retrier, failure) -> CheckRes
         return failure(checks.GET_OBJECT, error)
 
 
-def _abort_if_fatal(code: str, error: Exception, bucket: str, retrier: _Retrier) -> None:
+def _abort_if_fatal(code: str, error: Exception, bucket: str, patience: Patience) -> None:
+    """Raise ProbeAborted for the errors after which no permission verdict is possible."""
+    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+        raise ProbeAborted("No AWS credentials found.",
+                           "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a profile.",
+                           code) from error
     if code in checks.BUCKET_MISSING:
-        raise ProbeAborted(f"Bucket {bucket} does not exist.",
+        raise ProbeAborted(f"Bucket {bucket} does not exist (NoSuchBucket).",
                            "Check the bucket name, or create the bucket first.", code) from error
     if code in checks.KEY_NOT_PROPAGATED:
-        raise ProbeAborted("AWS rejects the access key (InvalidAccessKeyId) even after waiting "
-                           "for IAM to propagate it.",
-                           "Check that the key exists and is active (aws iam list-access-keys), "
-                           "or raise keyDeadlineSeconds if IAM is slow today.", code) from error
+        raise ProbeAborted("AWS rejects the credentials: the access key is unknown "
+                           f"(InvalidAccessKeyId), still after {patience.key_propagation:g} s of "
+                           "waiting for IAM to propagate it.",
+                           "Check that the key exists and is active (aws iam list-access-keys); a "
+                           "key created moments ago may need a longer key deadline "
+                           "(keyDeadlineSeconds, --key-deadline-seconds).", code) from error
     if code in checks.BAD_SECRET:
-        raise ProbeAborted("AWS rejects the request signature (SignatureDoesNotMatch): the "
-                           "secret access key does not belong to the access key id.",
+        raise ProbeAborted("AWS rejects the credentials: the secret access key does not match "
+                           "the access key id (SignatureDoesNotMatch).",
                            "Store the matching secret access key, or create a new key.", code) from error
+    if code in checks.SESSION_REJECTED:
+        raise ProbeAborted(f"AWS rejects the credentials ({code}): the session credentials are "
+                           "expired or invalid.",
+                           "Refresh them (aws sso login, a new session token), then retry.",
+                           code) from error
     if isinstance(error, BotoCoreError):
         raise ProbeAborted(f"Could not reach S3: {error}.",
                            "Check the network path and the endpoint/region settings.", code) from error

@@ -1,21 +1,14 @@
-"""An IAM-enforcing moto server for the operator command's tests, one per session.
-
-Everything is set up while moto's auth is off (admin user, test users and their
-policies, buckets seeded with objects, a stack and a secret), then enforcement is
-switched on through moto's own endpoint: POST /moto-api/reset-auth with the body "0"
-(a bare number: moto reads `float(request.data)`; it is the count of requests still
-allowed without auth). From then on every request is signature-checked and authorized
-against the caller's IAM policies, as AWS would.
-"""
+"""The operator command's world, in the session's embedded emulator (IAM enforced):
+users with the usual policy mistakes, buckets seeded with objects that must never change,
+a deployed-looking stack whose secret holds a user's key, and a credentials file with one
+profile per user. Set up once, as the emulator's admin user."""
 
 from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,7 +76,7 @@ USERS = {
 
 
 @dataclass
-class Emulator:
+class World:
     endpoint_url: str
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     credentials_file: Path | None = None
@@ -100,18 +93,9 @@ class Emulator:
                 aws_access_key_id=key_id, aws_secret_access_key=secret)
         return self.clients[service, user]
 
-    def set_auth(self, no_auth_action_count: str) -> str:
-        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset-auth",
-                                         data=no_auth_action_count.encode(), method="POST",
-                                         # Not form-encoded (urllib's default), or Flask
-                                         # swallows the body and moto reads "".
-                                         headers={"Content-Type": "text/plain"})
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (localhost)
-            return json.loads(response.read())["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"]
 
-
-def _setup(emu: Emulator, tmp: Path) -> None:
-    anyone = boto3.Session(aws_access_key_id="setup", aws_secret_access_key="setup",
+def _setup(emu: World, admin_key: tuple[str, str], tmp: Path) -> None:
+    anyone = boto3.Session(aws_access_key_id=admin_key[0], aws_secret_access_key=admin_key[1],
                            region_name=REGION)
     iam = anyone.client("iam", endpoint_url=emu.endpoint_url)
     for user, document in USERS.items():
@@ -140,8 +124,7 @@ def _setup(emu: Emulator, tmp: Path) -> None:
                 "Outputs": {name: {"Value": value} for name, value in outputs.items()}}
     cfn = anyone.client("cloudformation", endpoint_url=emu.endpoint_url)
     cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(template))
-    # Synchronous in plain moto; asynchronous when the project's emulator extensions were
-    # applied earlier in this process (moto's state is process-wide): wait for it.
+    # The emulator runs stack operations in the background, as CloudFormation does.
     deadline = time.monotonic() + 30
     while cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"].endswith("IN_PROGRESS"):
         assert time.monotonic() < deadline, "test stack never completed"
@@ -154,27 +137,14 @@ def _setup(emu: Emulator, tmp: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory):
+def emulator(emu, tmp_path_factory):
     import warnings
-
-    from moto.server import ThreadedMotoServer
 
     # moto has no model for the test stack's WaitConditionHandle; it only carries outputs.
     warnings.filterwarnings("ignore", message=".*WaitConditionHandle.*", category=UserWarning)
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        _, port = server.get_host_and_port()
-        emu = Emulator(endpoint_url=f"http://localhost:{port}")
-        previous = emu.set_auth("inf")  # off while setting up (another suite may have turned it on)
-        _setup(emu, tmp_path_factory.mktemp("aws"))
-        emu.set_auth("0")
-        yield emu
-        emu.set_auth(previous)
-    finally:
-        server.stop()
+    world = World(endpoint_url=emu.endpoint_url)
+    _setup(world, (emu.admin_access_key_id, emu.admin_secret_access_key), tmp_path_factory.mktemp("aws"))
+    return world
 
 
 @pytest.fixture(autouse=True)
@@ -187,10 +157,9 @@ def aws_env(monkeypatch, emulator):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(emulator.credentials_file))
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    emulator.set_auth("0")  # enforcement on, whatever ran before
 
 
-def snapshot(emu: Emulator, bucket: str) -> dict:
+def snapshot(emu: World, bucket: str) -> dict:
     """Every version of every non-probe object: (key, version id) -> (latest, body)."""
     s3 = emu.client("s3")
     found = {}
@@ -212,7 +181,7 @@ def _is_probe_object(key: str) -> bool:
     return key.startswith(checks.PROBE_PREFIX) and key.endswith(".txt")
 
 
-def probe_objects(emu: Emulator, bucket: str) -> list[tuple[str, str | None]]:
+def probe_objects(emu: World, bucket: str) -> list[tuple[str, str | None]]:
     response = emu.client("s3").list_object_versions(Bucket=bucket, Prefix=checks.PROBE_PREFIX)
     return [(item["Key"], item.get("VersionId"))
             for item in response.get("Versions", []) + response.get("DeleteMarkers", [])

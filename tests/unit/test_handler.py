@@ -91,7 +91,7 @@ def network(monkeypatch):
         assert region == "us-east-1"
         return user.client if key is not None else role.client
 
-    def fake_read_access_key(secret_arn, region=None, client=None):
+    def fake_read_access_key(secret_arn, client=None):
         sm = boto3.client("secretsmanager", region_name="us-east-1")
         with Stubber(sm) as stub:
             stub.add_response("get_secret_value", {"SecretString": json.dumps(
@@ -184,7 +184,8 @@ def test_key_never_accepted_fails_with_what_to_do(network, responses):
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "FAILED"
-    assert answer["Reason"].startswith(f"Could not check bucket {BUCKET}: AWS rejects the request signature")
+    assert answer["Reason"].startswith(f"Could not check bucket {BUCKET}: AWS rejects the credentials: "
+                                       "the secret access key does not match")
 
 
 def test_update_reads_patience_from_properties(network, responses, monkeypatch):

@@ -158,7 +158,7 @@ def test_missing_bucket_aborts(principal, cleaner):
 
 def test_wrong_secret_aborts(principal, cleaner):
     principal[1].put("SignatureDoesNotMatch")
-    with pytest.raises(ProbeAborted, match="secret access key does not belong"):
+    with pytest.raises(ProbeAborted, match="secret access key does not match the access key id"):
         probe(principal, cleaner)
 
 
@@ -237,3 +237,22 @@ def test_remove_leftovers_touches_only_probe_objects(cleaner):
 
 def report_codes(report):
     return {c.action: c.error_code for c in report.failed}
+
+
+def test_abort_after_the_write_still_removes_the_probe_object(principal, cleaner):
+    principal[1].put().list("ExpiredToken")
+    cleaner[1].delete(error="AccessDenied")
+    with pytest.raises(ProbeAborted, match="session credentials are expired") as aborted:
+        probe(principal, cleaner)
+    assert (aborted.value.left_behind, aborted.value.left_behind_version_id) == (KEY, "v1")
+
+
+def test_no_credentials_aborts_with_what_to_do(principal, cleaner, monkeypatch):
+    from botocore.exceptions import NoCredentialsError
+
+    def no_credentials(key, body):
+        raise NoCredentialsError()
+
+    monkeypatch.setattr(principal[0], "put_new_object", no_credentials)
+    with pytest.raises(ProbeAborted, match="No AWS credentials found"):
+        probe(principal, cleaner)
