@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import platform
 import shutil
@@ -36,8 +35,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -46,58 +46,31 @@ BUCKET = "logzio-archive-bench"
 USER = "logzio-archive-user"
 
 
-class Emulator:
-    """moto in server mode in this process, IAM enforced after setup."""
-
-    def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.server.start()
-        self.endpoint_url = f"http://localhost:{self.server.get_host_and_port()[1]}"
-        self.key: tuple[str, str] = ("", "")
-
-    def set_auth(self, count: str) -> None:
-        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset-auth", method="POST",
-                                         data=count.encode(), headers={"Content-Type": "text/plain"})
-        urllib.request.urlopen(request, timeout=5).read()  # noqa: S310 (localhost)
-
-    def setup(self, seed_objects: int) -> None:
-        import boto3
-
-        self.set_auth("inf")
-        session = boto3.Session(aws_access_key_id="setup", aws_secret_access_key="setup",
-                                region_name=REGION)
-        iam = session.client("iam", endpoint_url=self.endpoint_url)
-        s3 = session.client("s3", endpoint_url=self.endpoint_url)
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        for i in range(seed_objects):  # an archive bucket is not empty
-            s3.put_object(Bucket=BUCKET, Key=f"2024/06/{i // 24 + 1:02d}/{i % 24:02d}/archive.json.gz",
-                          Body=os.urandom(1024))
-        s3.put_object(Bucket=BUCKET, Key="logzio-verified", Body=b"ok")
-        # FIELD-NOTES' least-privilege policy: what Logz.io needs, nothing to delete with.
-        iam.create_user(UserName=USER)
-        iam.put_user_policy(UserName=USER, PolicyName="logzio-archive", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                 "Resource": f"arn:aws:s3:::{BUCKET}"},
-                {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
-                 "Resource": f"arn:aws:s3:::{BUCKET}/*"}]}))
-        key = iam.create_access_key(UserName=USER)["AccessKey"]
-        self.key = (key["AccessKeyId"], key["SecretAccessKey"])
-        self.set_auth("0")
-
-    def stop(self) -> None:
-        self.set_auth("inf")
-        self.server.stop()
+def setup(emu: Emulator, seed_objects: int) -> tuple[str, str]:
+    """A seeded, versioned bucket and a least-privilege user; returns the user's key."""
+    iam, s3 = emu.client("iam"), emu.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    for i in range(seed_objects):  # an archive bucket is not empty
+        s3.put_object(Bucket=BUCKET, Key=f"2024/06/{i // 24 + 1:02d}/{i % 24:02d}/archive.json.gz",
+                      Body=os.urandom(1024))
+    s3.put_object(Bucket=BUCKET, Key="logzio-verified", Body=b"ok")
+    # FIELD-NOTES' least-privilege policy: what Logz.io needs, nothing to delete with.
+    iam.create_user(UserName=USER)
+    iam.put_user_policy(UserName=USER, PolicyName="logzio-archive", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+             "Resource": f"arn:aws:s3:::{BUCKET}"},
+            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+             "Resource": f"arn:aws:s3:::{BUCKET}/*"}]}))
+    key = iam.create_access_key(UserName=USER)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
 
 
-def _env(emu: Emulator) -> dict[str, str]:
+def _env(emu: Emulator, key: tuple[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({
-        "AWS_ACCESS_KEY_ID": emu.key[0], "AWS_SECRET_ACCESS_KEY": emu.key[1],
+        "AWS_ACCESS_KEY_ID": key[0], "AWS_SECRET_ACCESS_KEY": key[1],
         "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": emu.endpoint_url,
         "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PAGER": "",
@@ -168,10 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     want_aws = args.manual in ("aws", "both", "auto") and aws is not None
     want_boto3 = args.manual in ("boto3", "both") or (args.manual == "auto" and aws is None)
 
-    emu = Emulator()
-    try:
-        emu.setup(args.seed_objects)
-        env = _env(emu)
+    with Emulator(region=REGION) as emu:
+        env = _env(emu, setup(emu, args.seed_objects))
         variants: list[tuple[str, list[list[str]], bool]] = [
             ("archive_probe check (1 command, 4 checks)", check_command(emu), False)]
         if want_aws:
@@ -188,8 +159,6 @@ def main(argv: list[str] | None = None) -> int:
             order = variants[round_ % len(variants):] + variants[:round_ % len(variants)]
             for name, cmds, manual in order:
                 times[name].append(time_once(cmds, env, manual))
-    finally:
-        emu.stop()
 
     check_name = variants[0][0]
     check_median = statistics.median(times[check_name])
@@ -218,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                         "platform": platform.platform(),
                         "aws_cli": _version(aws) if aws else None,
                         "moto": _pkg_version("moto"), "boto3": _pkg_version("boto3"),
-                        "emulator": "moto ThreadedMotoServer in the benchmark process, IAM enforced"},
+                        "emulator": "the embedded emulator (moto server) in the benchmark process, IAM enforced"},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"cli_vs_manual-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
