@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK app: one Logz.io archive stack, configured from CDK context (cdk.json or -c).
+"""CDK app: one stack per Logz.io archive, configured from CDK context (cdk.json or -c).
 
 Settings are parsed and validated before aws_cdk is even imported, so a bad value stops
 `cdk synth` at once with a message naming the setting and the fix."""
@@ -10,24 +10,21 @@ import json
 import os
 import sys
 
-from stacks.settings import ArchiveSettings, SettingsError
+from stacks.settings import AppSettings, SettingsError
 
 
-def settings_from(context: dict) -> ArchiveSettings:
-    return ArchiveSettings.from_context(context.get, context)
-
-
-def build_app(context: dict | None = None, settings: ArchiveSettings | None = None):
+def build_app(context: dict | None = None, settings: AppSettings | None = None):
     import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks
 
     from stacks.archive_stack import ArchiveStack
 
-    settings = settings or settings_from(context or {})
+    settings = settings or AppSettings.from_context(context or {})
     app = cdk.App(context=context)
-    ArchiveStack(app, settings.stack_name, settings=settings,
-                 env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
-                                     region=os.environ.get("CDK_DEFAULT_REGION")))
+    for archive in settings.archives:
+        ArchiveStack(app, archive.stack_name, settings=archive,
+                     env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+                                         region=archive.region or os.environ.get("CDK_DEFAULT_REGION")))
     # cdk-nag's AwsSolutions pack runs on every synth; an unacknowledged finding fails it.
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app
@@ -37,7 +34,7 @@ def main() -> int:
     # The CDK command line hands cdk.json's context and every -c over in this variable.
     context = json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}")
     try:
-        settings = settings_from(context)
+        settings = AppSettings.from_context(context)
     except SettingsError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1

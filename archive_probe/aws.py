@@ -22,7 +22,6 @@ CLIENT_CONFIG = Config(
     connect_timeout=5,
     read_timeout=15,
     retries={"mode": "standard", "max_attempts": 3},
-    signature_version="s3v4",
 )
 
 
@@ -30,6 +29,8 @@ CLIENT_CONFIG = Config(
 class AccessKey:
     access_key_id: str
     secret_access_key: str = ""
+    #: Set for temporary credentials (an assumed role).
+    session_token: str | None = None
 
     def __repr__(self) -> str:  # never print the secret, not even in a traceback
         return f"AccessKey(access_key_id={self.access_key_id!r}, secret_access_key='***')"
@@ -82,7 +83,8 @@ def s3_client(region: str | None, key: AccessKey | None = None, profile: str | N
     """An S3 client acting as `key`, as `profile`, or as the default credential chain."""
     if key is not None:
         session = boto3.Session(aws_access_key_id=key.access_key_id,
-                                aws_secret_access_key=key.secret_access_key, region_name=region)
+                                aws_secret_access_key=key.secret_access_key,
+                                aws_session_token=key.session_token, region_name=region)
     else:
         session = boto3.Session(profile_name=profile, region_name=region)
     return session.client("s3", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
@@ -102,6 +104,16 @@ def read_access_key(secret_arn: str, client: Any = None) -> AccessKey:
     client = client or secretsmanager_client(secret_arn)
     value = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
     return AccessKey(value["accessKeyId"], value["secretAccessKey"])
+
+
+def assume_role(role_arn: str, external_id: str, region: str | None = None) -> AccessKey:
+    """Temporary credentials of `role_arn`, asked for as Logz.io asks: with the external id."""
+    client = boto3.client("sts", region_name=region, config=CLIENT_CONFIG)
+    credentials = client.assume_role(RoleArn=role_arn, ExternalId=external_id,
+                                     RoleSessionName="logzio-archive-probe",
+                                     DurationSeconds=900)["Credentials"]
+    return AccessKey(credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                     credentials["SessionToken"])
 
 
 def cloudformation_client(region: str | None = None, profile: str | None = None,

@@ -28,10 +28,13 @@ class BadRequest(ValueError):
 class ProbeProperties:
     bucket_name: str
     region: str
-    #: Secrets Manager secret that holds the key as JSON; the secret itself is never a property.
-    secret_arn: str
     key_deadline_seconds: float
     settle_seconds: float
+    #: Secrets Manager secret that holds the key as JSON; the secret itself is never a property.
+    secret_arn: str | None = None
+    #: Or the role to assume, with the external id Logz.io uses.
+    role_arn: str | None = None
+    external_id: str | None = None
 
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> "ProbeProperties":
@@ -51,10 +54,12 @@ class ProbeProperties:
                 raise BadRequest(f"resource property {name} must not be negative")
             return value
 
-        return cls(bucket_name=required("BucketName"), region=required("Region"),
-                   secret_arn=required("SecretArn"),
-                   key_deadline_seconds=seconds("KeyDeadlineSeconds", 90),
-                   settle_seconds=seconds("SettleSeconds", 30))
+        common = dict(bucket_name=required("BucketName"), region=required("Region"),
+                      key_deadline_seconds=seconds("KeyDeadlineSeconds", 90),
+                      settle_seconds=seconds("SettleSeconds", 30))
+        if props.get("RoleArn"):
+            return cls(**common, role_arn=required("RoleArn"), external_id=required("ExternalId"))
+        return cls(**common, secret_arn=required("SecretArn"))
 
 
 @dataclass(frozen=True)

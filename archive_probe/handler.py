@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws, checks
 from .cfn import BadRequest, CustomResourceRequest, ProbeProperties, Responder
-from .probe import Patience, error_code, remove_leftovers, run_probe
+from .probe import Patience, error_code, error_message, remove_leftovers, run_probe
 
 log = logging.getLogger("archive_probe")
 log.setLevel(logging.INFO)
@@ -81,13 +81,14 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
         # before the policy itself is restored: probing now would fail the rollback too.
         responder.succeed({"Verdict": "not checked during rollback"}, physical_id(props.bucket_name))
         return
-    key = aws.read_access_key(props.secret_arn)
-    log.info("probing bucket %s as access key %s", props.bucket_name, key.access_key_id)
-    user = aws.S3Access(aws.s3_client(props.region, key=key), props.bucket_name)
-    cleanup = aws.S3Access(aws.s3_client(props.region), props.bucket_name)
     patience = Patience(key_propagation=props.key_deadline_seconds,
                         policy_settling=props.settle_seconds, hard_deadline=hard_deadline)
+    cleanup = aws.S3Access(aws.s3_client(props.region), props.bucket_name)
     try:
+        key = _principal_credentials(props)
+        log.info("probing bucket %s as %s (access key %s)", props.bucket_name,
+                 props.role_arn or "the Logz.io user", key.access_key_id)
+        user = aws.S3Access(aws.s3_client(props.region, key=key), props.bucket_name)
         report = run_probe(user, cleanup, props.region, patience)
     except checks.ProbeAborted as aborted:
         left = (f" The probe object s3://{props.bucket_name}/{aborted.left_behind} could not be "
@@ -111,6 +112,30 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
     data["Checks"] = "; ".join(f"{check.action}={check.status.value}" for check in report.checks)
     data["ProbeKey"] = report.probe_key
     responder.succeed(data, physical_id(props.bucket_name))
+
+
+def _principal_credentials(props: ProbeProperties) -> aws.AccessKey:
+    if props.role_arn is None:
+        return aws.read_access_key(props.secret_arn)
+    # A role created moments ago may not be assumable yet (its trust policy propagates like
+    # any IAM change): retry AccessDenied until the key deadline, as for a new access key.
+    deadline = time.monotonic() + props.key_deadline_seconds
+    delay = 0.5
+    while True:
+        try:
+            return aws.assume_role(props.role_arn, props.external_id, props.region)
+        except ClientError as error:
+            if error_code(error) not in checks.DENIED or time.monotonic() + delay > deadline:
+                raise checks.ProbeAborted(
+                    f"The probe could not assume role {props.role_arn} with the external id "
+                    f"({error_code(error)}).",
+                    "Check that the role's trust policy allows the probe's execution role with "
+                    "that sts:ExternalId (the stack sets it up), then deploy again.",
+                    error_code(error)) from error
+            log.info("AssumeRole answered %s (%s); retrying in %.1fs", error_code(error),
+                     error_message(error), delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _leftover_note(report: checks.ProbeReport) -> str:

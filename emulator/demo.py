@@ -20,8 +20,9 @@ from .server import Emulator, cdk_bootstrap, cdk_deploy
 ROOT = Path(__file__).resolve().parent.parent
 CDK = [str(ROOT / "node_modules" / ".bin" / "cdk")]
 
-#: What each output is for, in the order a user needs them on Logz.io's archive page.
-PASTE_INTO_LOGZIO = ("BucketName", "Region", "AccessKeyId", "SecretArn", "GetSecretCommand")
+#: The outputs a user needs on Logz.io's archive page, in its order (keys, or IAM role).
+PASTE_INTO_LOGZIO = ("BucketName", "Region", "AccessKeyId", "SecretArn", "GetSecretCommand",
+                     "RoleArn", "ExternalId")
 
 
 def deploy(emu: Emulator, stack: str, context: dict[str, str], out_dir: str) -> tuple[int, str]:
@@ -46,7 +47,8 @@ def failure_reasons(emu: Emulator, stack: str) -> list[str]:
 
 
 def print_verdict(found: dict[str, str]) -> None:
-    print("\nPermission probe (ran during the deploy, as the Logz.io IAM user):")
+    principal = "IAM role" if "RoleArn" in found else "IAM user"
+    print(f"\nPermission probe (ran during the deploy, as the Logz.io {principal}):")
     for line in found.get("ProbeChecks", "").split("; "):
         if "=" in line:
             action, status = line.split("=", 1)
@@ -56,7 +58,8 @@ def print_verdict(found: dict[str, str]) -> None:
     for key in PASTE_INTO_LOGZIO:
         if key in found:
             print(f"  {key:<17} {found[key]}")
-    print("  (the secret key itself is only in Secrets Manager; read it with GetSecretCommand)")
+    if "SecretArn" in found:
+        print("  (the secret key itself is only in Secrets Manager; read it with GetSecretCommand)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

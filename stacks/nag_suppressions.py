@@ -13,12 +13,10 @@ from archive_probe.checks import PROBE_PREFIX
 
 def suppress_reviewed_findings(stack: Stack) -> None:
     bucket = stack.bucket
-    Validations.of(bucket).acknowledge(Acknowledgment(
-        id="AwsSolutions-S1",
-        reason="The bucket holds Logz.io's own log archive; its server access logs would need a "
-               "second bucket that nobody restores from. Object-level auditing of archive access "
-               "belongs to the account's CloudTrail S3 data events."))
-    Validations.of(stack.policy).acknowledge(Acknowledgment(
+    if stack.bucket_created:
+        _acknowledge_bucket(stack)
+    principal = stack.principal
+    Validations.of(principal.policy).acknowledge(Acknowledgment(
         id=f"AwsSolutions-IAM5[Resource::{_arn_token(stack.resolve(bucket.arn_for_objects('*')))}]",
         reason="Logz.io writes archive objects under keys it chooses at the bucket root (restore "
                "from a sub-path is not supported), so s3:PutObject and s3:GetObject must cover "
@@ -28,11 +26,20 @@ def suppress_reviewed_findings(stack: Stack) -> None:
         id=f"AwsSolutions-IAM5[Resource::{_arn_token(probe_objects)}]",
         reason=f"The probe deletes only its own objects, all under {PROBE_PREFIX}; the key "
                "of each run is unique and unknown at deploy time."))
-    Validations.of(stack.secret).acknowledge(Acknowledgment(
-        id="AwsSolutions-SMG4",
-        reason="The secret is an IAM access key that Logz.io keeps in its archive settings; an "
-               "automatic rotation would break archiving until someone pastes the new key into "
-               "Logz.io. Rotate by replacing the key with a deploy (see README)."))
+    if principal.user is not None:
+        Validations.of(principal.secret).acknowledge(Acknowledgment(
+            id="AwsSolutions-SMG4",
+            reason="The secret is an IAM access key that Logz.io keeps in its archive settings; an "
+                   "automatic rotation would break archiving until someone pastes the new key into "
+                   "Logz.io. Rotate by replacing the key with a deploy (see README)."))
+
+
+def _acknowledge_bucket(stack: Stack) -> None:
+    Validations.of(stack.bucket).acknowledge(Acknowledgment(
+        id="AwsSolutions-S1",
+        reason="The bucket holds Logz.io's own log archive; its server access logs would need a "
+               "second bucket that nobody restores from. Object-level auditing of archive access "
+               "belongs to the account's CloudTrail S3 data events."))
 
 
 def _arn_token(resolved) -> str:

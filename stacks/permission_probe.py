@@ -17,11 +17,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from archive_probe.checks import PROBE_PREFIX
 
+from .principal import LogzioPrincipal
 from .settings import ArchiveSettings, Verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ def lambda_code() -> lambda_.Code:
 
 class PermissionProbe(Construct):
     def __init__(self, scope: Construct, id: str, *, settings: ArchiveSettings, bucket: s3.IBucket,
-                 secret: secretsmanager.ISecret, access_key_id: str, principal_policy: iam.Policy):
+                 principal: LogzioPrincipal):
         super().__init__(scope, id)
         stack = Stack.of(self)
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH,
@@ -46,9 +46,7 @@ class PermissionProbe(Construct):
         self.role = iam.Role(
             self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Runs the Logz.io archive permission probe; may delete only probe objects.")
-        self.role.add_to_principal_policy(iam.PolicyStatement(
-            sid="ReadPrincipalKey", actions=["secretsmanager:GetSecretValue"],
-            resources=[secret.secret_arn]))
+        principal.let_probe_act_as(self.role)
         self.role.add_to_principal_policy(iam.PolicyStatement(
             sid="RemoveProbeObjects", actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
             resources=[bucket.arn_for_objects(f"{PROBE_PREFIX}*")]))
@@ -76,11 +74,10 @@ class PermissionProbe(Construct):
         properties = {
             "BucketName": bucket.bucket_name,
             "Region": Aws.REGION,
-            "SecretArn": secret.secret_arn,
-            # The probe re-runs when anything it checks changes: the key and the bucket by
-            # value, the policy by digest (its text holds deploy-time tokens only).
-            "AccessKeyId": access_key_id,
-            "PolicyDigest": policy_digest(stack, principal_policy),
+            # The probe re-runs when anything it checks changes: the principal (key id or
+            # role) and the bucket by value, the policy by digest of its synthesized text.
+            **principal.probe_properties(),
+            "PolicyDigest": policy_digest(stack, principal.policy),
             "KeyDeadlineSeconds": str(settings.key_deadline_seconds),
             "SettleSeconds": str(settings.settle_seconds),
         }
@@ -91,7 +88,7 @@ class PermissionProbe(Construct):
             properties=properties,
             # Second line of defence behind the handler's own watchdog: never an hour's wait.
             service_timeout=Duration.seconds(timeout + 60))
-        self.resource.node.add_dependency(principal_policy)
+        self.resource.node.add_dependency(principal.policy)
 
     def attribute(self, name: str) -> str:
         return self.resource.get_att_string(name)

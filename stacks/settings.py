@@ -3,16 +3,21 @@
 Every bad value stops synth here, before any AWS call, with a message that names the
 setting and the fix. Context values come as strings from `-c key=value` and as JSON
 values from cdk.json; both are accepted.
+
+One archive is configured by the top-level keys. Several are a list under `archives`
+(in cdk.json, or `-c archives='[...]'`): each entry takes the same keys, and the
+top-level keys are the defaults of every entry.
 """
 
 from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 
 class SettingsError(ValueError):
@@ -20,10 +25,22 @@ class SettingsError(ValueError):
 
 
 class Verify(str, Enum):
-    #: Re-run the probe whenever the policy, the key or the bucket changes.
+    #: Re-run the probe whenever the policy, the principal or the bucket changes.
     ON_CHANGE = "on-change"
     #: Re-run it on every deploy.
     ALWAYS = "always"
+
+
+class Encryption(str, Enum):
+    S3 = "s3"
+    KMS = "kms"
+
+
+class Principal(str, Enum):
+    #: An IAM user with an access key, kept in Secrets Manager (Logz.io's "KEYS").
+    USER = "user"
+    #: An IAM role that Logz.io's account assumes with an external id (Logz.io's "IAM").
+    ROLE = "role"
 
 
 #: Storage classes restore can read (CloudFormation's spelling), and the refused ones with why.
@@ -33,26 +50,45 @@ UNRESTORABLE_STORAGE_CLASSES = {
     "DEEP_ARCHIVE": "Glacier Deep Archive",
 }
 
-#: Settings this app reads; any other plain key is a typo and is refused.
-KNOWN_KEYS = ("stackName", "bucketName", "verify", "keyDeadlineSeconds", "settleSeconds",
-              "transitionDays", "storageClass")
+#: Settings of one archive; any other plain key is a typo and is refused.
+ARCHIVE_KEYS = ("stackName", "region", "bucketName", "existingBucket", "encryption", "kmsKeyArn",
+                "principal", "logzioAccountId", "externalId", "verify", "keyDeadlineSeconds",
+                "settleSeconds", "transitionDays", "storageClass", "expireDays")
+KNOWN_KEYS = ARCHIVE_KEYS + ("archives",)
+LIFECYCLE_KEYS = ("transitionDays", "storageClass", "expireDays")
 
 
 @dataclass(frozen=True)
 class Lifecycle:
-    transition_days: int
-    storage_class: str
+    transition_days: int | None = None
+    storage_class: str | None = None
+    expire_days: int | None = None
 
 
 @dataclass(frozen=True)
 class ArchiveSettings:
     stack_name: str = "LogzioArchive"
+    #: None: the CDK command line's default region (CDK_DEFAULT_REGION).
+    region: str | None = None
     #: None: CloudFormation generates a unique name.
     bucket_name: str | None = None
+    #: Set: the stack creates no bucket and changes nothing in this one.
+    existing_bucket: str | None = None
+    encryption: Encryption = Encryption.S3
+    #: With encryption=kms: the key to use; None makes a new key.
+    kms_key_arn: str | None = None
+    principal: Principal = Principal.USER
+    logzio_account_id: str | None = None
+    external_id: str | None = None
     verify: Verify = Verify.ON_CHANGE
     key_deadline_seconds: int = 90
     settle_seconds: int = 30
     lifecycle: Lifecycle | None = None
+
+    @property
+    def bucket(self) -> str | None:
+        """The bucket's name when it is known at synth (given or existing)."""
+        return self.existing_bucket or self.bucket_name
 
     @property
     def probe_timeout_seconds(self) -> int:
@@ -61,41 +97,147 @@ class ArchiveSettings:
         return min(max(self.key_deadline_seconds, self.settle_seconds) + 60, 900)
 
     @classmethod
-    def from_context(cls, get: Callable[[str], Any], context_keys: Mapping[str, Any] | None = None
-                     ) -> "ArchiveSettings":
-        """`get` is `node.try_get_context`; `context_keys` every key given, to catch typos."""
+    def from_context(cls, get, context_keys: Mapping[str, Any] | None = None) -> "ArchiveSettings":
+        """One archive from `get` (a `try_get_context`-like lookup); `context_keys` every key
+        given, to catch typos."""
         if context_keys is not None:
-            _refuse_unknown(context_keys)
-        settings = cls(
-            stack_name=_stack_name(get("stackName")),
-            bucket_name=_bucket_name(get("bucketName")),
-            verify=_choice("verify", get("verify"), Verify, Verify.ON_CHANGE),
-            key_deadline_seconds=_integer("keyDeadlineSeconds", get("keyDeadlineSeconds"), 90, 1, 600),
-            settle_seconds=_integer("settleSeconds", get("settleSeconds"), 30, 0, 300),
-            lifecycle=_lifecycle(get("transitionDays"), get("storageClass")),
-        )
-        return settings
+            _refuse_unknown(context_keys, ARCHIVE_KEYS, "")
+        return _archive({key: get(key) for key in ARCHIVE_KEYS}, "")
 
 
-def _refuse_unknown(keys: Mapping[str, Any]) -> None:
+@dataclass(frozen=True)
+class AppSettings:
+    archives: tuple[ArchiveSettings, ...]
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> "AppSettings":
+        _refuse_unknown(context, KNOWN_KEYS, "")
+        defaults = {key: context.get(key) for key in ARCHIVE_KEYS}
+        entries = _archive_list(context.get("archives"))
+        if entries is None:
+            archives = (_archive(defaults, ""),)
+        else:
+            parsed = []
+            for index, entry in enumerate(entries):
+                where = f"archives[{index}]."
+                _refuse_unknown(entry, ARCHIVE_KEYS, where)
+                merged = {key: entry.get(key, defaults[key]) for key in ARCHIVE_KEYS}
+                if "stackName" not in entry:
+                    raise SettingsError(f"{where}stackName is missing: every archive needs its own "
+                                        "stack name, e.g. {\"stackName\": \"LogzioArchiveProd\", ...}.")
+                parsed.append(_archive(merged, where))
+            archives = tuple(parsed)
+        _refuse_duplicates(archives)
+        return cls(archives)
+
+
+def _archive_list(value: Any) -> list[dict] | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise SettingsError(f"archives is not valid JSON ({error.msg}): give a list of objects, "
+                                "e.g. -c 'archives=[{\"stackName\": \"LogzioProd\"}]'.") from None
+    if not isinstance(value, list) or not value or not all(isinstance(e, dict) for e in value):
+        raise SettingsError("archives must be a non-empty list of objects, one per archive, e.g. "
+                            "[{\"stackName\": \"LogzioProd\", \"bucketName\": \"acme-logs-prod\"}].")
+    return value
+
+
+def _refuse_duplicates(archives: tuple[ArchiveSettings, ...]) -> None:
+    for attribute, setting in (("stack_name", "stackName"), ("bucket", "bucketName/existingBucket")):
+        seen: dict[str, int] = {}
+        for index, archive in enumerate(archives):
+            value = getattr(archive, attribute)
+            if value is None:
+                continue
+            if value in seen:
+                raise SettingsError(f"archives[{seen[value]}] and archives[{index}] both use "
+                                    f"{setting} '{value}': every archive needs its own. Give each "
+                                    "entry a different value.")
+            seen[value] = index
+
+
+def _refuse_unknown(keys: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
     for key in keys:
         # Feature flags and the CLI's own keys are namespaced ("@aws-cdk/...", "aws:cdk:...").
-        if any(mark in key for mark in ":/@") or key in KNOWN_KEYS:
+        if any(mark in key for mark in ":/@") or key in known:
             continue
-        close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+        close = difflib.get_close_matches(key, known, n=1)
         suggestion = f" Did you mean '{close[0]}'?" if close else ""
-        raise SettingsError(f"Unknown setting '{key}'.{suggestion} Known settings: "
-                            f"{', '.join(KNOWN_KEYS)} (see the README's settings table).")
+        raise SettingsError(f"Unknown setting '{where}{key}'.{suggestion} Known settings: "
+                            f"{', '.join(known)} (see the README's settings table).")
 
 
-def _stack_name(value: Any) -> str:
-    if value in (None, ""):
+def _given(value: Any) -> bool:
+    return value not in (None, "")
+
+
+def _archive(values: Mapping[str, Any], where: str) -> ArchiveSettings:
+    existing = _bucket_name(values["existingBucket"], where + "existingBucket")
+    bucket_name = _bucket_name(values["bucketName"], where + "bucketName")
+    if existing and bucket_name:
+        raise SettingsError(f"{where}bucketName and {where}existingBucket are both set: bucketName "
+                            "names a bucket the stack creates, existingBucket one it only uses. "
+                            "Keep one of them.")
+    lifecycle = _lifecycle(values, where)
+    if existing and lifecycle:
+        raise SettingsError(f"{where}transitionDays/storageClass/expireDays cannot be used with "
+                            f"{where}existingBucket: the stack changes nothing in an existing bucket. "
+                            "Set lifecycle rules on that bucket yourself (restore cannot read "
+                            "GLACIER or DEEP_ARCHIVE), or let the stack create the bucket.")
+    encryption = _choice(where + "encryption", values["encryption"], Encryption, Encryption.S3)
+    kms_key_arn = _kms_key_arn(values["kmsKeyArn"], where + "kmsKeyArn")
+    if kms_key_arn and encryption is not Encryption.KMS:
+        raise SettingsError(f"{where}kmsKeyArn is set but {where}encryption is not kms: add "
+                            "-c encryption=kms, or leave kmsKeyArn out.")
+    if existing and encryption is Encryption.KMS and not kms_key_arn:
+        raise SettingsError(f"{where}encryption=kms with {where}existingBucket needs "
+                            f"{where}kmsKeyArn: give the ARN of the key your bucket encrypts with "
+                            "(a new key would not be used by an existing bucket).")
+    principal = _choice(where + "principal", values["principal"], Principal, Principal.USER)
+    account, external_id = values["logzioAccountId"], values["externalId"]
+    if principal is Principal.ROLE:
+        account = _logzio_account(account, where + "logzioAccountId")
+        external_id = _external_id(external_id, where + "externalId")
+    elif _given(account) or _given(external_id):
+        raise SettingsError(f"{where}logzioAccountId/externalId are for principal=role: add "
+                            "-c principal=role, or leave them out.")
+    return ArchiveSettings(
+        stack_name=_stack_name(values["stackName"], where + "stackName"),
+        region=_region(values["region"], where + "region"),
+        bucket_name=bucket_name,
+        existing_bucket=existing,
+        encryption=encryption,
+        kms_key_arn=kms_key_arn,
+        principal=principal,
+        logzio_account_id=account if principal is Principal.ROLE else None,
+        external_id=external_id if principal is Principal.ROLE else None,
+        verify=_choice(where + "verify", values["verify"], Verify, Verify.ON_CHANGE),
+        key_deadline_seconds=_integer(where + "keyDeadlineSeconds", values["keyDeadlineSeconds"], 90, 1, 600),
+        settle_seconds=_integer(where + "settleSeconds", values["settleSeconds"], 30, 0, 300),
+        lifecycle=lifecycle,
+    )
+
+
+def _stack_name(value: Any, setting: str) -> str:
+    if not _given(value):
         return "LogzioArchive"
     name = str(value)
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", name):
-        raise SettingsError(f"stackName '{name}' is not a valid CloudFormation stack name: use letters, "
+        raise SettingsError(f"{setting} '{name}' is not a valid CloudFormation stack name: use letters, "
                             "digits and hyphens, starting with a letter, at most 128 characters.")
     return name
+
+
+def _region(value: Any, setting: str) -> str | None:
+    if not _given(value):
+        return None
+    if not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", str(value)):
+        raise SettingsError(f"{setting} '{value}' is not an AWS region name such as eu-west-1.")
+    return str(value)
 
 
 _BUCKET_RULES = (
@@ -120,20 +262,52 @@ def _is_ip(name: str) -> bool:
         return False
 
 
-def _bucket_name(value: Any) -> str | None:
-    if value in (None, ""):
+def _bucket_name(value: Any, setting: str) -> str | None:
+    if not _given(value):
         return None
     name = str(value)
     for rule, requirement in _BUCKET_RULES:
         if not rule(name):
-            raise SettingsError(f"bucketName '{name}' is not a valid S3 bucket name: it {requirement}. "
-                                "Pass another name with -c bucketName=..., or leave it out to get a "
-                                "generated one.")
+            flag = setting.rsplit(".", 1)[-1]
+            fix = ("leave it out to get a generated one" if flag == "bucketName"
+                   else "give the name of the bucket as S3 shows it")
+            raise SettingsError(f"{setting} '{name}' is not a valid S3 bucket name: it {requirement}. "
+                                f"Pass another name with -c {flag}=..., or {fix}.")
     return name
 
 
+def _kms_key_arn(value: Any, setting: str) -> str | None:
+    if not _given(value):
+        return None
+    if not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", str(value)):
+        raise SettingsError(f"{setting} '{value}' is not a KMS key ARN: give the key's full ARN, "
+                            "arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (not an alias).")
+    return str(value)
+
+
+def _logzio_account(value: Any, setting: str) -> str:
+    if not _given(value):
+        raise SettingsError(f"principal=role needs {setting}: the AWS account id that Logz.io's "
+                            "archive page shows for IAM roles (12 digits).")
+    if not re.fullmatch(r"\d{12}", str(value)):
+        raise SettingsError(f"{setting} '{value}' is not a 12-digit AWS account id: copy it from "
+                            "Logz.io's archive page.")
+    return str(value)
+
+
+def _external_id(value: Any, setting: str) -> str:
+    if not _given(value):
+        raise SettingsError(f"principal=role needs {setting}: the external id Logz.io's archive "
+                            "page shows (logzio:aws:extid:...).")
+    # sts:ExternalId: 2-1224 characters of [\w+=,.@:/-].
+    if not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", str(value)):
+        raise SettingsError(f"{setting} '{value}' is not a valid external id: 2 to 1224 letters, "
+                            "digits or +=,.@:/-_; copy it from Logz.io's archive page.")
+    return str(value)
+
+
 def _choice(setting: str, value: Any, kind: type[Enum], default: Enum):
-    if value in (None, ""):
+    if not _given(value):
         return default
     try:
         return kind(str(value))
@@ -143,7 +317,7 @@ def _choice(setting: str, value: Any, kind: type[Enum], default: Enum):
 
 
 def _integer(setting: str, value: Any, default: int | None, low: int, high: int) -> int | None:
-    if value in (None, ""):
+    if not _given(value):
         return default
     if isinstance(value, bool) or not re.fullmatch(r"\d+", str(value).strip()):
         raise SettingsError(f"{setting} '{value}' is not a whole number: give a number from {low} to {high}.")
@@ -153,27 +327,36 @@ def _integer(setting: str, value: Any, default: int | None, low: int, high: int)
     return number
 
 
-def _lifecycle(days: Any, storage_class: Any) -> Lifecycle | None:
-    if days in (None, "") and storage_class in (None, ""):
+def _lifecycle(values: Mapping[str, Any], where: str) -> Lifecycle | None:
+    days, storage_class, expire = (values[k] for k in LIFECYCLE_KEYS)
+    if not any(_given(v) for v in (days, storage_class, expire)):
         return None
-    if storage_class not in (None, ""):
+    name = None
+    if _given(storage_class):
         name = str(storage_class).strip().upper()
         if name in UNRESTORABLE_STORAGE_CLASSES:
             raise SettingsError(
-                f"storageClass {name} ({UNRESTORABLE_STORAGE_CLASSES[name]}) would break restore: "
-                "Logz.io cannot restore archives from it. Use one of "
+                f"{where}storageClass {name} ({UNRESTORABLE_STORAGE_CLASSES[name]}) would break "
+                "restore: Logz.io cannot restore archives from it. Use one of "
                 f"{', '.join(RESTORABLE_STORAGE_CLASSES)}, or leave storageClass out.")
         if name not in RESTORABLE_STORAGE_CLASSES:
-            raise SettingsError(f"storageClass '{storage_class}' is not a storage class restore can read: "
-                                f"use one of {', '.join(RESTORABLE_STORAGE_CLASSES)} "
+            raise SettingsError(f"{where}storageClass '{storage_class}' is not a storage class restore "
+                                f"can read: use one of {', '.join(RESTORABLE_STORAGE_CLASSES)} "
                                 "(CloudFormation's spelling).")
-    else:
-        raise SettingsError("transitionDays is set but storageClass is not: add -c storageClass=..., "
-                            f"one of {', '.join(RESTORABLE_STORAGE_CLASSES)}.")
-    if days in (None, ""):
-        raise SettingsError(f"storageClass {name} is set but transitionDays is not: add "
-                            "-c transitionDays=N (days after upload to move archives).")
-    # S3 refuses transitions to the infrequent-access classes before 30 days.
-    minimum = 30 if name in ("STANDARD_IA", "ONEZONE_IA") else 0
-    number = _integer("transitionDays", days, None, minimum, 36500)
-    return Lifecycle(transition_days=number, storage_class=name)
+        if not _given(days):
+            raise SettingsError(f"{where}storageClass {name} is set but {where}transitionDays is not: "
+                                "add -c transitionDays=N (days after upload to move archives).")
+    elif _given(days):
+        raise SettingsError(f"{where}transitionDays is set but {where}storageClass is not: add "
+                            f"-c storageClass=..., one of {', '.join(RESTORABLE_STORAGE_CLASSES)}.")
+    transition = None
+    if name is not None:
+        # S3 refuses transitions to the infrequent-access classes before 30 days.
+        minimum = 30 if name in ("STANDARD_IA", "ONEZONE_IA") else 0
+        transition = _integer(where + "transitionDays", days, None, minimum, 36500)
+    expire_days = _integer(where + "expireDays", expire, None, 1, 36500)
+    if expire_days is not None and transition is not None and expire_days <= transition:
+        raise SettingsError(f"{where}expireDays {expire_days} is not after {where}transitionDays "
+                            f"{transition}: archives would expire before they move. Give a larger "
+                            "expireDays, or leave the transition out.")
+    return Lifecycle(transition_days=transition, storage_class=name, expire_days=expire_days)

@@ -13,6 +13,7 @@ Modules:
   changeset_guard   - change-set execution goes through the same lifecycle (no false CREATE_COMPLETE)
   cli_compat        - cloudtrail:LookupEvents stub (the CDK CLI calls it after a failed deploy)
   iam_inline_policy - user-only inline policies no longer break every role delete
+  trust_policy      - role trust policies evaluated as AWS does (several principals, sessions)
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def apply_all() -> None:
         resource_authz,
         secret_model,
         stack_lifecycle,
+        trust_policy,
     )
 
     with STATE.lock:
@@ -61,6 +63,7 @@ def apply_all() -> None:
             changeset_guard,
             cli_compat,
             iam_inline_policy,
+            trust_policy,
         ):
             if mod.__name__ not in STATE.applied:
                 mod.apply()

@@ -1,0 +1,87 @@
+"""The archive bucket (new, or an existing one left untouched) and its encryption key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .settings import ArchiveSettings, Encryption
+
+#: Expiration never touches objects this small: Logz.io's `logzio-verified` marker must stay,
+#: and an S3 lifecycle filter cannot exclude a key, only sizes (archive files are larger).
+NEVER_EXPIRE_AT_OR_BELOW_BYTES = 1024
+
+
+@dataclass
+class BucketAndKey:
+    bucket: s3.IBucket
+    #: The KMS key that encrypts the archives, if any (ours or given).
+    key: kms.IKey | None
+    #: True when the stack created the bucket (it then owns its settings).
+    created: bool
+
+
+def archive_bucket(scope: Construct, settings: ArchiveSettings) -> BucketAndKey:
+    key = _encryption_key(scope, settings)
+    if settings.existing_bucket:
+        # Imported: the stack changes nothing in it; the probe says whether it lets Logz.io in.
+        return BucketAndKey(s3.Bucket.from_bucket_name(scope, "ArchiveBucket", settings.existing_bucket),
+                            key, created=False)
+    bucket = s3.Bucket(
+        scope, "ArchiveBucket",
+        bucket_name=settings.bucket_name,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
+        encryption_key=key,
+        # S3 Bucket Keys cut the KMS calls (and their cost) per object.
+        bucket_key_enabled=True if key else None,
+        enforce_ssl=True,
+        # Logz.io's archive page requires ACLs enabled (not BucketOwnerEnforced).
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        # No archived object can be silently overwritten or lost.
+        versioned=True,
+        # Deleting the stack never deletes logs.
+        removal_policy=RemovalPolicy.RETAIN,
+        lifecycle_rules=_lifecycle_rules(settings) or None,
+    )
+    if settings.lifecycle and settings.lifecycle.expire_days:
+        # CloudFormation types ObjectSizeGreaterThan as a string; the L2 renders a number.
+        index = 1 if settings.lifecycle.storage_class else 0
+        bucket.node.default_child.add_property_override(
+            f"LifecycleConfiguration.Rules.{index}.ObjectSizeGreaterThan", str(NEVER_EXPIRE_AT_OR_BELOW_BYTES))
+    return BucketAndKey(bucket, key, created=True)
+
+
+def _encryption_key(scope: Construct, settings: ArchiveSettings) -> kms.IKey | None:
+    if settings.encryption is not Encryption.KMS:
+        return None
+    if settings.kms_key_arn:
+        return kms.Key.from_key_arn(scope, "ArchiveKey", settings.kms_key_arn)
+    return kms.Key(scope, "ArchiveKey", enable_key_rotation=True,
+                   description=f"Encrypts the Logz.io log archive of stack {settings.stack_name}",
+                   # Archives encrypted with it must stay readable after the stack is gone.
+                   removal_policy=RemovalPolicy.RETAIN)
+
+
+def _lifecycle_rules(settings: ArchiveSettings) -> list[s3.LifecycleRule]:
+    lifecycle = settings.lifecycle
+    if lifecycle is None:
+        return []
+    rules = []
+    if lifecycle.storage_class:
+        rules.append(s3.LifecycleRule(
+            id="ArchiveTransition",
+            transitions=[s3.Transition(storage_class=s3.StorageClass(lifecycle.storage_class),
+                                       transition_after=Duration.days(lifecycle.transition_days))]))
+    if lifecycle.expire_days:
+        rules.append(s3.LifecycleRule(
+            id="ArchiveExpiration",
+            expiration=Duration.days(lifecycle.expire_days),
+            # With versioning on, the expired version lives on as noncurrent; it goes as late.
+            noncurrent_version_expiration=Duration.days(lifecycle.expire_days),
+            object_size_greater_than=NEVER_EXPIRE_AT_OR_BELOW_BYTES))
+    return rules

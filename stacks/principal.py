@@ -1,0 +1,115 @@
+"""The principal Logz.io acts as: an IAM user with an access key kept in Secrets Manager
+(Logz.io's "KEYS"), or an IAM role Logz.io's account assumes with an external id
+(Logz.io's "IAM", which Logz.io recommends). Either way it gets the same four-action
+policy, and tells the probe how to act as it."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from aws_cdk import Aws, CfnOutput, Fn, SecretValue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from archive_probe import checks
+
+from .settings import ArchiveSettings, Principal
+
+PolicyStatements = Callable[[s3.IBucket], list[iam.PolicyStatement]]
+
+#: What SSE-KMS needs of a writer and of a reader.
+KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def logzio_policy_statements(bucket: s3.IBucket) -> list[iam.PolicyStatement]:
+    """The split least-privilege form: bucket actions on the bucket ARN, object actions on /*."""
+    return [
+        iam.PolicyStatement(sid="LogzioListAndLocateBucket",
+                            actions=[checks.GET_BUCKET_LOCATION, checks.LIST_BUCKET],
+                            resources=[bucket.bucket_arn]),
+        iam.PolicyStatement(sid="LogzioArchiveAndRestoreObjects",
+                            actions=[checks.GET_OBJECT, checks.PUT_OBJECT],
+                            resources=[bucket.arn_for_objects("*")]),
+    ]
+
+
+class LogzioPrincipal(Construct):
+    def __init__(self, scope: Construct, id: str, *, settings: ArchiveSettings, bucket: s3.IBucket,
+                 key: kms.IKey | None, key_is_ours: bool,
+                 policy_statements: PolicyStatements = logzio_policy_statements):
+        super().__init__(scope, id)
+        self.settings = settings
+        statements = policy_statements(bucket)
+        if key is not None:
+            statements.append(iam.PolicyStatement(sid="LogzioUseArchiveKey", actions=KMS_ACTIONS,
+                                                  resources=[key.key_arn]))
+        self.user: iam.User | None = None
+        self.role: iam.Role | None = None
+        if settings.principal is Principal.ROLE:
+            self.role = iam.Role(
+                self, "Role",
+                description="Assumed by Logz.io to archive logs to and restore them from the bucket.",
+                assumed_by=iam.AccountPrincipal(settings.logzio_account_id).with_conditions(
+                    {"StringEquals": {"sts:ExternalId": settings.external_id}}))
+            grantee: iam.IPrincipal = self.role
+        else:
+            self.user = iam.User(self, "User")
+            self.access_key = iam.AccessKey(self, "AccessKey", user=self.user)
+            self.secret = secretsmanager.Secret(
+                self, "AccessKeySecret",
+                description="Access key of the Logz.io archive user: paste both values into "
+                            "Logz.io's archive page.",
+                secret_object_value={
+                    # The key id is not secret; the secret key is only a GetAtt in the template.
+                    "accessKeyId": SecretValue.unsafe_plain_text(self.access_key.access_key_id),
+                    "secretAccessKey": self.access_key.secret_access_key,
+                })
+            grantee = self.user
+        self.policy = iam.Policy(self, "Policy", statements=statements,
+                                 users=[self.user] if self.user else None,
+                                 roles=[self.role] if self.role else None)
+        if key is not None and key_is_ours:
+            # The key policy trusts the account; say so for this principal explicitly, so the
+            # grant survives a key policy that stops delegating to IAM.
+            key.add_to_resource_policy(iam.PolicyStatement(
+                sid="LogzioArchivePrincipal", actions=KMS_ACTIONS, principals=[grantee],
+                resources=["*"]))
+
+    def probe_properties(self) -> dict[str, str]:
+        """How the probe acts as this principal; never a secret, only where to find it."""
+        if self.role is not None:
+            return {"RoleArn": self.role.role_arn, "ExternalId": self.settings.external_id}
+        return {"SecretArn": self.secret.secret_arn, "AccessKeyId": self.access_key.access_key_id}
+
+    def let_probe_act_as(self, probe_role: iam.Role) -> None:
+        if self.role is not None:
+            # The probe assumes the role as Logz.io will, external id included; the trust
+            # policy names the probe's own execution role and nothing else (README: trade-off).
+            self.role.assume_role_policy.add_statements(iam.PolicyStatement(
+                sid="PermissionProbe", actions=["sts:AssumeRole"], principals=[probe_role],
+                conditions={"StringEquals": {"sts:ExternalId": self.settings.external_id}}))
+            probe_role.add_to_principal_policy(iam.PolicyStatement(
+                sid="ActAsLogzioRole", actions=["sts:AssumeRole"], resources=[self.role.role_arn]))
+        else:
+            probe_role.add_to_principal_policy(iam.PolicyStatement(
+                sid="ReadPrincipalKey", actions=["secretsmanager:GetSecretValue"],
+                resources=[self.secret.secret_arn]))
+
+    def add_outputs(self, stack) -> None:
+        def output(name: str, value: str, description: str) -> None:
+            CfnOutput(stack, name, value=value, description=description)
+
+        if self.role is not None:
+            output("RoleArn", self.role.role_arn, "IAM role ARN for Logz.io's archive page (IAM role)")
+            output("ExternalId", self.settings.external_id, "External id the role requires")
+            return
+        output("UserName", self.user.user_name, "IAM user Logz.io acts as")
+        output("AccessKeyId", self.access_key.access_key_id, "Access key id for Logz.io's archive page")
+        output("SecretArn", self.secret.secret_arn, "Secret holding the access key id and secret key")
+        output("GetSecretCommand",
+               Fn.join("", ["aws secretsmanager get-secret-value --secret-id ", self.secret.secret_arn,
+                            " --region ", Aws.REGION, " --query SecretString --output text"]),
+               "Prints the key pair to paste into Logz.io")
