@@ -43,12 +43,14 @@ def _acknowledge_bucket(stack: Stack) -> None:
 
 
 def _arn_token(resolved) -> str:
-    """cdk-nag's spelling of a resolved ARN, e.g. <ArchiveBucketB1C2.Arn>/*."""
+    """cdk-nag's spelling of a resolved ARN: <ArchiveBucketB1C2.Arn>/*, arn:<AWS::Partition>:s3:::b/*."""
     if isinstance(resolved, dict) and "Fn::Join" in resolved:
         parts = []
         for part in resolved["Fn::Join"][1]:
             if isinstance(part, dict) and "Fn::GetAtt" in part:
                 parts.append(f"<{part['Fn::GetAtt'][0]}.{part['Fn::GetAtt'][1]}>")
+            elif isinstance(part, dict) and "Ref" in part:
+                parts.append(f"<{part['Ref']}>")
             else:
                 parts.append(str(part))
         return "".join(parts)

@@ -26,6 +26,33 @@ def shipped():
     return synth()
 
 
+ROLE = {"principal": "role", "logzioAccountId": "406095609952", "externalId": "logzio:aws:extid:a1b2c3"}
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+#: Settings combinations that matter, each synthesized once per session on first use.
+COMBINATIONS = {
+    "existing": {"existingBucket": "acme-existing-logs"},
+    "kms": {"encryption": "kms"},
+    "existing-kms": {"existingBucket": "acme-existing-logs", "encryption": "kms", "kmsKeyArn": KEY_ARN},
+    "role": ROLE,
+    "role-existing": {**ROLE, "existingBucket": "acme-existing-logs"},
+    "lifecycle": {"transitionDays": "30", "storageClass": "STANDARD_IA", "expireDays": "400"},
+    "several": {"archives": [{"stackName": "LogzioProd", "bucketName": "acme-logs-prod"},
+                             {"stackName": "LogzioEu", "region": "eu-west-1", **ROLE}]},
+}
+
+
+@pytest.fixture(scope="session")
+def combination():
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = synth(COMBINATIONS[name])
+        return cache[name]
+    return get
+
+
 @pytest.fixture(scope="session")
 def emu(tmp_path_factory):
     """The one embedded emulator of the session (moto's state is process-wide)."""

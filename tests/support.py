@@ -14,6 +14,7 @@ FEATURE_FLAGS = json.loads((ROOT / "cdk.json").read_text())["context"]
 class Synthesized:
     templates: dict  # stack name -> template JSON
     directory: Path  # the cloud assembly, assets included
+    regions: dict  # stack name -> the region of its environment ("unknown-region" if agnostic)
 
     def template(self, name: str = "LogzioArchive"):
         from aws_cdk.assertions import Template
@@ -30,4 +31,5 @@ def synth(context: dict | None = None, env: dict | None = None) -> Synthesized:
 
     assembly = app.build_app({**FEATURE_FLAGS, **(context or {})}).synth()
     return Synthesized({stack.stack_name: stack.template for stack in assembly.stacks},
-                       Path(assembly.directory))
+                       Path(assembly.directory),
+                       {stack.stack_name: stack.environment.region for stack in assembly.stacks})

@@ -287,3 +287,52 @@ def test_delete_always_succeeds(network, responses, code):
 
 def test_access_key_repr_hides_the_secret():
     assert "wJalr" not in repr(AccessKey("AKIA", "wJalrXUtnFEMI"))
+
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/LogzioArchive-LogzioRole9CAD8465-ABC"
+
+
+def role_event(url, **properties):
+    data = event("create", url, RoleArn=ROLE_ARN, ExternalId="logzio:aws:extid:x1", **properties)
+    del data["ResourceProperties"]["SecretArn"], data["ResourceProperties"]["AccessKeyId"]
+    return data
+
+
+def test_role_mode_assumes_the_role_with_the_external_id(network, responses, monkeypatch):
+    user, role, secret_reads = network
+    assumed = []
+
+    def fake_assume_role(role_arn, external_id, region=None):
+        assumed.append((role_arn, external_id, region))
+        return AccessKey("ASIATEMP", "temp-secret", "session-token")
+
+    monkeypatch.setattr(aws, "assume_role", fake_assume_role)
+    user.put().list().get().locate()
+    role.delete()
+    handler.handler(role_event(responses.url), Context())
+    assert responses.only()["Status"] == "SUCCESS"
+    assert assumed == [(ROLE_ARN, "logzio:aws:extid:x1", "us-east-1")]
+    assert secret_reads == []
+
+
+def test_role_that_cannot_be_assumed_fails_with_what_to_do(network, responses, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    def denied(role_arn, external_id, region=None):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole")
+
+    monkeypatch.setattr(aws, "assume_role", denied)
+    handler.handler(role_event(responses.url, KeyDeadlineSeconds="0"), Context())
+    answer = responses.only()
+    assert answer["Status"] == "FAILED"
+    assert f"The probe could not assume role {ROLE_ARN} with the external id (AccessDenied)" in answer["Reason"]
+
+
+def test_kms_denial_on_write_names_the_key_permission(network, responses):
+    user, _, _ = network
+    user.put("AccessDenied", "User: x is not authorized to perform: kms:GenerateDataKey on resource: "
+             "arn:aws:kms:us-east-1:123456789012:key/abc").list(keys=()).get("NoSuchKey", status=404).locate()
+    handler.handler(event("create", responses.url), Context())
+    reason = responses.only()["Reason"]
+    assert "s3:PutObject missing (AccessDenied): the bucket's default encryption uses a KMS key: " \
+           "allow kms:GenerateDataKey" in reason

@@ -142,3 +142,123 @@ def test_settings_reach_the_template(customized):
     assert probe["Properties"]["RunOnEveryDeploy"].isdigit()
     fn = next(r for r in resources.values() if r["Type"] == "AWS::Lambda::Function")
     assert fn["Properties"]["Timeout"] == 180
+
+
+# --- Settings real setups need (existing bucket, KMS, role, expiration, several archives)
+
+from stacks.settings import AppSettings, Encryption, Principal  # noqa: E402
+
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ROLE = {"principal": "role", "logzioAccountId": "406095609952", "externalId": "logzio:aws:extid:x1"}
+
+
+def test_existing_bucket():
+    settings = parse(existingBucket="acme-logs")
+    assert (settings.existing_bucket, settings.bucket_name, settings.bucket) == ("acme-logs", None, "acme-logs")
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"existingBucket": "Acme_Logs"}, "existingBucket 'Acme_Logs' is not a valid S3 bucket name"),
+    ({"existingBucket": "acme-logs", "bucketName": "other-logs"}, "bucketName and existingBucket are both set"),
+    ({"existingBucket": "acme-logs", "expireDays": "30"}, "cannot be used with existingBucket"),
+])
+def test_existing_bucket_refused(context, message):
+    with pytest.raises(SettingsError, match=message):
+        parse(**context)
+
+
+def test_kms_with_a_new_or_a_given_key():
+    assert parse(encryption="kms").encryption is Encryption.KMS
+    settings = parse(encryption="kms", kmsKeyArn=KEY, existingBucket="acme-logs")
+    assert settings.kms_key_arn == KEY
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"encryption": "aes"}, "encryption 'aes' is not one of: s3, kms"),
+    ({"kmsKeyArn": KEY}, "kmsKeyArn is set but encryption is not kms"),
+    ({"encryption": "kms", "kmsKeyArn": "alias/logs"}, "kmsKeyArn 'alias/logs' is not a KMS key ARN"),
+    ({"encryption": "kms", "existingBucket": "acme-logs"}, "needs kmsKeyArn"),
+])
+def test_kms_refused(context, message):
+    with pytest.raises(SettingsError, match=message):
+        parse(**context)
+
+
+def test_role_principal():
+    settings = parse(**ROLE)
+    assert (settings.principal, settings.logzio_account_id, settings.external_id) == (
+        Principal.ROLE, "406095609952", "logzio:aws:extid:x1")
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"principal": "group"}, "principal 'group' is not one of: user, role"),
+    ({"principal": "role", "externalId": "abc"}, "principal=role needs logzioAccountId"),
+    ({"principal": "role", "logzioAccountId": "4060956099"}, "not a 12-digit AWS account id"),
+    ({"principal": "role", "logzioAccountId": "406095609952"}, "principal=role needs externalId"),
+    ({**ROLE, "externalId": "has space"}, "is not a valid external id"),
+    ({"externalId": "abc"}, "logzioAccountId/externalId are for principal=role"),
+])
+def test_role_principal_refused(context, message):
+    with pytest.raises(SettingsError, match=message):
+        parse(**context)
+
+
+def test_expiration():
+    assert parse(expireDays="365").lifecycle == Lifecycle(expire_days=365)
+    both = parse(transitionDays="30", storageClass="GLACIER_IR", expireDays="400").lifecycle
+    assert both == Lifecycle(30, "GLACIER_IR", 400)
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"expireDays": "0"}, "expireDays 0 is out of range"),
+    ({"transitionDays": "90", "storageClass": "GLACIER_IR", "expireDays": "60"},
+     "expireDays 60 is not after transitionDays 90"),
+])
+def test_expiration_refused(context, message):
+    with pytest.raises(SettingsError, match=message):
+        parse(**context)
+
+
+def test_region():
+    assert parse(region="eu-central-1").region == "eu-central-1"
+    with pytest.raises(SettingsError, match="region 'Frankfurt' is not an AWS region name"):
+        parse(region="Frankfurt")
+
+
+def test_several_archives_inherit_the_top_level_settings():
+    settings = AppSettings.from_context({
+        "settleSeconds": "5", "encryption": "kms",
+        "archives": [{"stackName": "LogzioProd", "bucketName": "acme-prod"},
+                     {"stackName": "LogzioEu", "region": "eu-west-1", "encryption": "s3", **ROLE}]})
+    prod, eu = settings.archives
+    assert (prod.stack_name, prod.bucket_name, prod.settle_seconds, prod.encryption) == (
+        "LogzioProd", "acme-prod", 5, Encryption.KMS)
+    assert (eu.region, eu.principal, eu.encryption, eu.settle_seconds) == (
+        "eu-west-1", Principal.ROLE, Encryption.S3, 5)
+
+
+def test_archives_given_as_json_on_the_command_line():
+    settings = AppSettings.from_context({"archives": '[{"stackName": "A"}, {"stackName": "B"}]'})
+    assert [a.stack_name for a in settings.archives] == ["A", "B"]
+
+
+def test_one_archive_without_a_list():
+    assert AppSettings.from_context({"bucketName": "acme-logs"}).archives == (
+        ArchiveSettings(bucket_name="acme-logs"),)
+
+
+@pytest.mark.parametrize("archives, message", [
+    ([{"stackName": "A"}, {"stackName": "A"}], r"archives\[0\] and archives\[1\] both use stackName 'A'"),
+    ([{"stackName": "A", "bucketName": "acme-x"}, {"stackName": "B", "existingBucket": "acme-x"}],
+     "both use bucketName/existingBucket 'acme-x'"),
+    ([{"bucketName": "acme-x"}], r"archives\[0\].stackName is missing"),
+    ([{"stackName": "A"}, {"stackName": "B", "buckeName": "x"}],
+     r"Unknown setting 'archives\[1\].buckeName'. Did you mean 'bucketName'"),
+    ([{"stackName": "A", "storageClass": "DEEP_ARCHIVE", "transitionDays": "9"}],
+     r"archives\[0\].storageClass DEEP_ARCHIVE \(Glacier Deep Archive\) would break restore"),
+    ("[{oops", "archives is not valid JSON"),
+    ([], "archives must be a non-empty list"),
+])
+def test_several_archives_refused(archives, message):
+    with pytest.raises(SettingsError, match=message):
+        AppSettings.from_context({"archives": archives})

@@ -1,0 +1,151 @@
+"""The template for each setting and each combination that matters."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import COMBINATIONS, KEY_ARN, ROLE
+from tests.unit.test_static_checks import lint
+
+
+def arn(rest: str) -> dict:
+    """An ARN as an environment-agnostic stack spells it (the partition is a parameter)."""
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":" + rest]]}
+
+
+def resources(synthesized, stack="LogzioArchive"):
+    return synthesized.raw(stack)["Resources"]
+
+
+def of_type(found, kind):
+    return {name: r for name, r in found.items() if r["Type"] == kind}
+
+
+def only(found, kind):
+    matches = of_type(found, kind)
+    assert len(matches) == 1, f"expected one {kind}, found {list(matches)}"
+    return next(iter(matches.items()))
+
+
+def principal_policy(found):
+    """The Logz.io principal's own policy (not the probe role's)."""
+    [policy] = [p for name, p in of_type(found, "AWS::IAM::Policy").items() if name.startswith("LogzioPolicy")]
+    return policy
+
+
+def probe_role_statements(found):
+    [policy] = [p for name, p in of_type(found, "AWS::IAM::Policy").items()
+                if name.startswith("PermissionProbeRoleDefaultPolicy")]
+    return {s.get("Sid", "logs"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+@pytest.mark.parametrize("name", list(COMBINATIONS))
+def test_every_combination_passes_cdk_nag_and_cfn_lint(combination, name):
+    synthesized = combination(name)  # synth raises on an unacknowledged cdk-nag finding
+    for stack in synthesized.templates:
+        assert lint(synthesized.raw(stack)) == [], stack
+
+
+def test_existing_bucket_is_used_not_created_or_changed(combination):
+    found = resources(combination("existing"))
+    assert not of_type(found, "AWS::S3::Bucket") and not of_type(found, "AWS::S3::BucketPolicy")
+    document = principal_policy(found)["Properties"]["PolicyDocument"]
+    assert [s["Resource"] for s in document["Statement"]] == [
+        arn("s3:::acme-existing-logs"), arn("s3:::acme-existing-logs/*")]
+    _, probe = only(found, "Custom::LogzioArchiveProbe")
+    assert probe["Properties"]["BucketName"] == "acme-existing-logs"
+    assert probe_role_statements(found)["RemoveProbeObjects"]["Resource"] == \
+        arn("s3:::acme-existing-logs/logzio-archive-probe/*")
+    assert combination("existing").raw()["Outputs"]["BucketName"]["Value"] == "acme-existing-logs"
+
+
+def test_kms_with_a_new_key(combination):
+    found = resources(combination("kms"))
+    key_id, key = only(found, "AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain", "archives must stay readable after the stack is gone"
+    _, bucket = only(found, "AWS::S3::Bucket")
+    assert bucket["Properties"]["BucketEncryption"] == {"ServerSideEncryptionConfiguration": [{
+        "BucketKeyEnabled": True,
+        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                          "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]}}}]}
+    statements = principal_policy(found)["Properties"]["PolicyDocument"]["Statement"]
+    assert statements[2] == {"Sid": "LogzioUseArchiveKey", "Effect": "Allow",
+                             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                             "Resource": {"Fn::GetAtt": [key_id, "Arn"]}}
+    user_id, _ = only(found, "AWS::IAM::User")
+    key_statements = key["Properties"]["KeyPolicy"]["Statement"]
+    [for_user] = [s for s in key_statements if s.get("Sid") == "LogzioArchivePrincipal"]
+    assert for_user["Principal"] == {"AWS": {"Fn::GetAtt": [user_id, "Arn"]}}
+    assert for_user["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert combination("kms").raw()["Outputs"]["KmsKeyArn"]["Value"] == {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+def test_existing_bucket_with_its_kms_key(combination):
+    found = resources(combination("existing-kms"))
+    assert not of_type(found, "AWS::KMS::Key"), "the given key is used, none is made"
+    statements = principal_policy(found)["Properties"]["PolicyDocument"]["Statement"]
+    assert statements[2]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert statements[2]["Resource"] == KEY_ARN
+
+
+def test_role_instead_of_keys(combination):
+    found = resources(combination("role"))
+    for kind in ("AWS::IAM::User", "AWS::IAM::AccessKey", "AWS::SecretsManager::Secret"):
+        assert not of_type(found, kind), kind
+    roles = of_type(found, "AWS::IAM::Role")
+    [(role_id, role)] = [(n, r) for n, r in roles.items() if n.startswith("LogzioRole")]
+    [probe_role_id] = [n for n in roles if n.startswith("PermissionProbeRole")]
+    condition = {"StringEquals": {"sts:ExternalId": ROLE["externalId"]}}
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Condition": condition,
+         "Principal": {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::406095609952:root"]]}}},
+        {"Sid": "PermissionProbe", "Action": "sts:AssumeRole", "Effect": "Allow", "Condition": condition,
+         "Principal": {"AWS": {"Fn::GetAtt": [probe_role_id, "Arn"]}}},
+    ]
+    policy = principal_policy(found)
+    assert policy["Properties"]["Roles"] == [{"Ref": role_id}] and "Users" not in policy["Properties"]
+    assert len(policy["Properties"]["PolicyDocument"]["Statement"]) == 2
+    _, probe = only(found, "Custom::LogzioArchiveProbe")
+    assert probe["Properties"]["RoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert probe["Properties"]["ExternalId"] == ROLE["externalId"]
+    assert "SecretArn" not in probe["Properties"] and "AccessKeyId" not in probe["Properties"]
+    statements = probe_role_statements(found)
+    assert statements["ActAsLogzioRole"] == {"Sid": "ActAsLogzioRole", "Effect": "Allow",
+                                             "Action": "sts:AssumeRole",
+                                             "Resource": {"Fn::GetAtt": [role_id, "Arn"]}}
+    assert "ReadPrincipalKey" not in statements
+    outputs = combination("role").raw()["Outputs"]
+    assert outputs["ExternalId"]["Value"] == ROLE["externalId"]
+    assert outputs["RoleArn"]["Value"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert not {"AccessKeyId", "SecretArn", "GetSecretCommand", "UserName"} & set(outputs)
+
+
+def test_role_with_an_existing_bucket(combination):
+    found = resources(combination("role-existing"))
+    assert not of_type(found, "AWS::S3::Bucket") and not of_type(found, "AWS::IAM::User")
+    policy = principal_policy(found)
+    assert policy["Properties"]["PolicyDocument"]["Statement"][1]["Resource"] == arn("s3:::acme-existing-logs/*")
+    assert "Roles" in policy["Properties"]
+
+
+def test_expiration_never_touches_the_logzio_verified_marker(combination):
+    _, bucket = only(resources(combination("lifecycle")), "AWS::S3::Bucket")
+    rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rules[1] == {"Id": "ArchiveExpiration", "Status": "Enabled", "ExpirationInDays": 400,
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 400},
+                        "ObjectSizeGreaterThan": "1024"}
+    assert rules[0]["Transitions"] == [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}]
+
+
+def test_several_archives_each_with_their_own_everything(combination):
+    synthesized = combination("several")
+    assert set(synthesized.templates) == {"LogzioProd", "LogzioEu"}
+    prod, eu = resources(synthesized, "LogzioProd"), resources(synthesized, "LogzioEu")
+    assert only(prod, "AWS::S3::Bucket")[1]["Properties"]["BucketName"] == "acme-logs-prod"
+    assert "BucketName" not in only(eu, "AWS::S3::Bucket")[1]["Properties"]
+    assert only(prod, "AWS::IAM::User") and not of_type(eu, "AWS::IAM::User")
+    assert [n for n in of_type(eu, "AWS::IAM::Role") if n.startswith("LogzioRole")]
+    for found in (prod, eu):
+        assert only(found, "Custom::LogzioArchiveProbe")
+    assert synthesized.regions == {"LogzioProd": "unknown-region", "LogzioEu": "eu-west-1"}
