@@ -15,21 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from archive_probe import checks
-from emulator import cdk_bootstrap, cdk_deploy
+from emulator import cdk_deploy
 from tests.e2e import variant_app
+from tests.e2e.support import CDK, probe_objects, stack_of
 from tests.support import FEATURE_FLAGS, ROOT
 
 pytestmark = pytest.mark.e2e
-CDK = [str(ROOT / "node_modules" / ".bin" / "cdk")]
-
-
-@pytest.fixture(scope="session")
-def bootstrapped(emu, tmp_path_factory):
-    out = tmp_path_factory.mktemp("bootstrap")
-    code, output = cdk_bootstrap(emu, CDK, str(ROOT), extra_args=[
-        "--app", f"{sys.executable} app.py", "--output", str(out)])
-    assert code == 0, output
-    return emu
 
 
 @pytest.fixture(scope="session")
@@ -55,19 +46,10 @@ def variant_deploys(bootstrapped, tmp_path_factory):
         return dict(pool.map(deploy, variant_app.VARIANTS))
 
 
-def stack_of(emu, name):
-    return emu.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
-
-
 def failure_reasons(emu, name) -> str:
     events = emu.client("cloudformation").describe_stack_events(StackName=name)["StackEvents"]
     return "\n".join(e.get("ResourceStatusReason", "") for e in events
                      if e.get("ResourceStatus") == "CREATE_FAILED")
-
-
-def probe_objects(emu, bucket):
-    listing = emu.client("s3").list_object_versions(Bucket=bucket, Prefix=checks.PROBE_PREFIX)
-    return listing.get("Versions", []) + listing.get("DeleteMarkers", [])
 
 
 def test_shipped_stack_deploys_with_all_checks_granted(shipped_deploy, emu):
