@@ -154,3 +154,62 @@ def test_failed_custom_resource_update_rolls_back(emu, wait_stack):
     body = cfn.get_template(StackName=name)["TemplateBody"]
     body = body if isinstance(body, str) else json.dumps(body)
     assert '"Outcome": "SUCCESS"' in body  # previous template restored
+
+
+def _role(iam, name, trust):
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": trust}))["Role"]["Arn"]
+
+
+def test_trust_policy_with_several_principals_and_an_external_id(emu):
+    """The Logz.io role's shape: Logz.io's account and the probe's role, both with the
+    external id; a session of the probe role may assume it, with the right id only."""
+    from emulator.extensions.local_lambda import _role_credentials
+
+    iam, n = emu.client("iam"), uuid.uuid4().hex[:8]
+    lambda_trust = [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]
+    prober = _role(iam, f"prober-{n}", lambda_trust)
+    outsider = _role(iam, f"outsider-{n}", lambda_trust)
+    condition = {"StringEquals": {"sts:ExternalId": "logzio:aws:extid:ok"}}
+    target = _role(iam, f"logzio-{n}", [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Condition": condition,
+         "Principal": {"AWS": "arn:aws:iam::406095609952:root"}},
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Condition": condition, "Principal": {"AWS": prober}}])
+    may_assume = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}]})
+    for name in (f"prober-{n}", f"outsider-{n}"):
+        iam.put_role_policy(RoleName=name, PolicyName="assume", PolicyDocument=may_assume)
+
+    def sts_as(role_arn):
+        class Function:  # what the local Lambda runner hands a function: its role's session
+            account_id, region, function_name, role = emu.account, emu.region, f"fn-{n}", role_arn
+        creds = _role_credentials(Function)
+        return emu.client("sts", aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                          aws_session_token=creds["AWS_SESSION_TOKEN"])
+
+    assumed = sts_as(prober).assume_role(RoleArn=target, RoleSessionName="probe", ExternalId="logzio:aws:extid:ok")
+    assert assumed["AssumedRoleUser"]["Arn"].endswith(f"assumed-role/logzio-{n}/probe")
+    for sts, external_id in ((sts_as(prober), "logzio:aws:extid:wrong"), (sts_as(outsider), "logzio:aws:extid:ok")):
+        with pytest.raises(ClientError) as err:
+            sts.assume_role(RoleArn=target, RoleSessionName="probe", ExternalId=external_id)
+        assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_role_delete_next_to_a_user_only_policy(emu, wait_stack):
+    cfn, n = emu.client("cloudformation"), uuid.uuid4().hex[:8]
+    users = {"Resources": {
+        "User": {"Type": "AWS::IAM::User"},
+        "Policy": {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "p", "Users": [{"Ref": "User"}], "PolicyDocument": {
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}}}}}
+    roles = {"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}}}}}
+    cfn.create_stack(StackName=f"users-{n}", TemplateBody=json.dumps(users))
+    cfn.create_stack(StackName=f"roles-{n}", TemplateBody=json.dumps(roles))
+    for name in (f"users-{n}", f"roles-{n}"):
+        assert wait_stack(cfn, name)["StackStatus"] == "CREATE_COMPLETE"
+    stack_id = cfn.describe_stacks(StackName=f"roles-{n}")["Stacks"][0]["StackId"]
+    cfn.delete_stack(StackName=f"roles-{n}")
+    assert wait_stack(cfn, stack_id)["StackStatus"] == "DELETE_COMPLETE", _events(cfn, stack_id)
