@@ -62,6 +62,17 @@ class S3Access:
         # S3 reports us-east-1 as no constraint and the oldest EU buckets as "EU".
         return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint)
 
+    def object_ownership(self) -> str | None:
+        """The bucket's object ownership setting; None when it has none (ACLs enabled)."""
+        try:
+            rules = self.client.get_bucket_ownership_controls(Bucket=self.bucket)[
+                "OwnershipControls"]["Rules"]
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "OwnershipControlsNotFoundError":
+                return None
+            raise
+        return rules[0]["ObjectOwnership"] if rules else None
+
     def list_versions(self, prefix: str) -> list[tuple[str, str | None]]:
         """(key, version id) of every object version and delete marker under `prefix`."""
         found: list[tuple[str, str | None]] = []

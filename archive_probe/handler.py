@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws, checks
 from .cfn import BadRequest, CustomResourceRequest, ProbeProperties, Responder
-from .probe import Patience, error_code, error_message, remove_leftovers, run_probe
+from .probe import Patience, error_code, error_message, ownership_problem, remove_leftovers, run_probe
 
 log = logging.getLogger("archive_probe")
 log.setLevel(logging.INFO)
@@ -101,9 +101,12 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
     if report.left_behind:
         log.warning("probe object left behind: s3://%s/%s (%s)", report.bucket, report.left_behind,
                     report.cleanup_error)
-    if not report.ok:
-        responder.fail(report.failure_reason() + _leftover_note(report) + log_hint,
-                       physical_id(props.bucket_name))
+    ownership = ownership_problem(cleanup)
+    if not report.ok or ownership:
+        reason = report.failure_reason() if not report.ok else f"Logz.io cannot use bucket {props.bucket_name}:"
+        if ownership:
+            reason = reason.rstrip(".") + ("; " if not report.ok else " ") + ownership + "."
+        responder.fail(reason + _leftover_note(report) + log_hint, physical_id(props.bucket_name))
         return
     data = {ATTRIBUTE_OF[check.action]: check.status.value for check in report.checks}
     data["Verdict"] = (f"all {len(report.checks)} permissions granted: "

@@ -260,6 +260,26 @@ def _remove_probe(cleanup: S3Access | None, key: str, version_id: str | None) ->
         return key, f"{error_code(error)}: {error_message(error)}"
 
 
+def ownership_problem(bucket_reader: S3Access) -> str | None:
+    """Why the bucket's object ownership keeps Logz.io out, if it does.
+
+    Logz.io's archive requires ACLs enabled on the bucket; BucketOwnerEnforced disables
+    them. Not one of the principal's four permissions: it is read with other credentials
+    (the Lambda's role), and a bucket whose setting cannot be read is given the benefit of
+    the doubt, with a log line."""
+    try:
+        ownership = bucket_reader.object_ownership()
+    except (ClientError, BotoCoreError) as error:
+        log.warning("could not read the object ownership of %s: %s", bucket_reader.bucket, error_code(error))
+        return None
+    if ownership != "BucketOwnerEnforced":
+        return None
+    return (f"bucket {bucket_reader.bucket} has object ownership BucketOwnerEnforced (ACLs disabled), "
+            "but Logz.io's archive requires ACLs enabled: set it to BucketOwnerPreferred (aws s3api "
+            f"put-bucket-ownership-controls --bucket {bucket_reader.bucket} --ownership-controls "
+            "'Rules=[{ObjectOwnership=BucketOwnerPreferred}]')")
+
+
 def remove_leftovers(cleanup: S3Access) -> list[str]:
     """Delete every version of every probe object under PROBE_PREFIX; return what was removed.
 

@@ -55,6 +55,10 @@ class PermissionProbe(Construct):
             resources=[bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": [f"{PROBE_PREFIX}*"]}}))
         self.role.add_to_principal_policy(iam.PolicyStatement(
+            # Logz.io requires ACLs enabled: the probe reads the bucket's object ownership.
+            sid="ReadObjectOwnership", actions=["s3:GetBucketOwnershipControls"],
+            resources=[bucket.bucket_arn]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(
             sid="DetectRollback", actions=["cloudformation:DescribeStacks"],
             resources=[Aws.STACK_ID]))
         log_group.grant_write(self.role)
