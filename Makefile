@@ -30,7 +30,7 @@ synth: setup
 	npx cdk synth --quiet
 
 lint: setup
-	$(PY) -m pytest tests/test_lint.py
+	$(PY) -m pytest tests/unit/test_static_checks.py tests/unit/test_template_settings.py
 
 bench: setup
 	$(PY) -m bench

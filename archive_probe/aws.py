@@ -16,13 +16,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-# Short network timeouts and botocore's standard retries (throttling, 5xx): a single call
-# can never eat the Lambda's remaining time; the probe's own loop adds IAM-aware retries.
-CLIENT_CONFIG = Config(
-    connect_timeout=5,
-    read_timeout=15,
-    retries={"mode": "standard", "max_attempts": 3},
-)
+# Short network timeouts and no hidden retries: one call costs at most CALL_SECONDS, so a
+# deadline checked between calls holds; the probe's own loop retries throttling and IAM
+# propagation, each within its deadline.
+CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=7, retries={"mode": "standard", "max_attempts": 1})
+CALL_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -117,9 +115,11 @@ def read_access_key(secret_arn: str, client: Any = None) -> AccessKey:
     return AccessKey(value["accessKeyId"], value["secretAccessKey"])
 
 
-def assume_role(role_arn: str, external_id: str, region: str | None = None) -> AccessKey:
+def assume_role(role_arn: str, external_id: str, region: str | None = None, profile: str | None = None,
+                endpoint_url: str | None = None) -> AccessKey:
     """Temporary credentials of `role_arn`, asked for as Logz.io asks: with the external id."""
-    client = boto3.client("sts", region_name=region, config=CLIENT_CONFIG)
+    session = boto3.Session(profile_name=profile, region_name=region)
+    client = session.client("sts", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
     credentials = client.assume_role(RoleArn=role_arn, ExternalId=external_id,
                                      RoleSessionName="logzio-archive-probe",
                                      DurationSeconds=900)["Credentials"]

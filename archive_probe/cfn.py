@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 #: CloudFormation rejects response bodies over 4096 bytes; leave room for the rest.
 MAX_REASON = 3000
+#: One answer's PUT: three tries of this many seconds each (the watchdog budgets for all).
+PUT_TIMEOUT = 3.0
+PUT_TRIES = 3
 
 
 class BadRequest(ValueError):
@@ -50,8 +53,8 @@ class ProbeProperties:
                 value = float(props.get(name, default))
             except (TypeError, ValueError):
                 raise BadRequest(f"resource property {name}={props.get(name)!r} is not a number of seconds") from None
-            if value < 0:
-                raise BadRequest(f"resource property {name} must not be negative")
+            if not 0 <= value < float("inf"):  # NaN fails this too
+                raise BadRequest(f"resource property {name} must be a finite number of seconds >= 0")
             return value
 
         common = dict(bucket_name=required("BucketName"), region=required("Region"),
@@ -107,11 +110,19 @@ class Responder:
         self._send = send
         self._physical_id = request.physical_resource_id or default_physical_id
         self._lock = threading.Lock()
+        self._delivered = threading.Event()  # set once the one answer's PUT attempts are over
         self.sent: dict | None = None
 
     @property
     def answered(self) -> bool:
         return self.sent is not None
+
+    def wait_delivered(self, timeout: float) -> bool:
+        """Block until the answer (from whichever thread gave it) has been PUT or given up.
+
+        Lambda freezes the process when the handler returns: an answer still in flight
+        from the watchdog thread would never arrive."""
+        return self._delivered.wait(timeout)
 
     def succeed(self, data: Mapping[str, str], physical_id: str | None = None, reason: str = "") -> bool:
         return self._answer("SUCCESS", reason or "OK", dict(data), physical_id)
@@ -132,11 +143,15 @@ class Responder:
                     "NoEcho": False, "Data": data}
             self.sent = body
         payload = json.dumps(body).encode()
-        for attempt in range(1, 4):
-            try:
-                status_code = self._send(self.request.response_url, payload, 10.0)
-                log.info("sent %s response (HTTP %s): %s", status, status_code, reason)
-                return True
-            except Exception as error:  # noqa: BLE001 - any failure here must not escape
-                log.error("sending the %s response failed (attempt %d of 3): %s", status, attempt, error)
-        return False
+        try:
+            for attempt in range(1, PUT_TRIES + 1):
+                try:
+                    status_code = self._send(self.request.response_url, payload, PUT_TIMEOUT)
+                    log.info("sent %s response (HTTP %s): %s", status, status_code, reason)
+                    return True
+                except Exception as error:  # noqa: BLE001 - any failure here must not escape
+                    log.error("sending the %s response failed (attempt %d of %d): %s", status,
+                              attempt, PUT_TRIES, error)
+            return False
+        finally:
+            self._delivered.set()

@@ -7,6 +7,7 @@ error codes they explain, so the Lambda and the operator command say the same th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -23,7 +24,7 @@ PROBE_PREFIX = "logzio-archive-probe/"
 
 # Error codes, grouped by what the probe does about them.
 KEY_NOT_PROPAGATED = frozenset({"InvalidAccessKeyId"})
-DENIED = frozenset({"AccessDenied", "AllAccessDisabled"})
+DENIED = frozenset({"AccessDenied", "AccessDeniedException", "AllAccessDisabled"})
 THROTTLED = frozenset(
     {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable",
      "503", "InternalError", "RequestTimeout"}
@@ -71,6 +72,8 @@ class ProbeReport:
     region: str
     probe_key: str
     checks: tuple[CheckResult, ...]
+    #: Where GetBucketLocation says the bucket is (None when that was denied).
+    bucket_region: str | None = None
     #: Version id S3 gave the probe object (None on an unversioned bucket or if not written).
     probe_version_id: str | None = None
     #: Set when the probe object could not be removed: the exact key to delete by hand.
@@ -120,13 +123,18 @@ class ProbeAborted(Exception):
         self.left_behind_version_id: str | None = None
 
 
+#: A KMS action named in AWS's message ("... not authorized to perform: kms:Decrypt ...");
+#: a bare "kms" could be part of a bucket, user or stack name.
+_KMS_ACTION = re.compile(r"\bkms:[A-Za-z]+")
+
+
 def hint_for(action: str, code: str, message: str, bucket: str) -> str:
     """The fix for `action` failing with `code`; `message` is AWS's own error text."""
     text = message.lower()
     if code in WRONG_REGION:
         return (f"bucket {bucket} is in another region than the one used: "
                 "use the bucket's own region (Logz.io asks for it on the archive page)")
-    if code in KMS_CODES or "kms" in text:
+    if action in (PUT_OBJECT, GET_OBJECT) and (code in KMS_CODES or _KMS_ACTION.search(message)):
         verb = "kms:GenerateDataKey" if action == PUT_OBJECT else "kms:Decrypt"
         return (f"the bucket's default encryption uses a KMS key: allow {verb} on that key "
                 "in the principal's IAM policy and in the key policy")

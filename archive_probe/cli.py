@@ -44,8 +44,6 @@ DEFAULT_SETTLE = 0.0
 #: Codes that mean "these credentials are not accepted at all" rather than "not allowed".
 CREDENTIALS_REJECTED = checks.KEY_NOT_PROPAGATED | checks.BAD_SECRET | checks.SESSION_REJECTED
 
-#: The stack outputs the command reads (stacks/archive_stack.py).
-STACK_OUTPUTS = ("BucketName", "Region", "UserName", "AccessKeyId", "SecretArn")
 
 EPILOG = """\
 examples:
@@ -236,23 +234,18 @@ def _resolve_stack(args: argparse.Namespace) -> Target:
                              "Check the stack name, or pass the stack's --region.", code) from error
         raise _caller_error(error, f"read the outputs of stack {args.stack}",
                             "cloudformation:DescribeStacks") from error
-    missing = [name for name in ("BucketName", "SecretArn") if not outputs.get(name)]
+    credential = "RoleArn" if outputs.get("RoleArn") else "SecretArn"
+    missing = [name for name in ("BucketName", credential) if not outputs.get(name)]
     if missing:
         raise UsageError(f"Stack {args.stack} has no output {' or '.join(missing)}: it is not a "
                          "Logz.io archive stack, or an old version of it.",
                          "Deploy the current version, or use --bucket with --profile instead.")
     bucket = outputs["BucketName"]
     region = outputs.get("Region") or args.region
-    secret_arn = outputs["SecretArn"]
-    try:
-        key = aws.read_access_key(secret_arn, aws.secretsmanager_client(
-            secret_arn, args.profile, args.endpoint_url))
-    except ClientError as error:
-        raise _caller_error(error, f"read the access key from secret {secret_arn}",
-                            "secretsmanager:GetSecretValue") from error
-    except (ValueError, KeyError) as error:
-        raise UsageError(f"Secret {secret_arn} does not hold JSON with accessKeyId and "
-                         "secretAccessKey.", "Restore the secret from the stack, or redeploy.") from error
+    if credential == "RoleArn":
+        key, who = _assume_stack_role(outputs, region, args), f"IAM role {outputs['RoleArn']}"
+    else:
+        key, who = _read_stack_key(outputs["SecretArn"], args), f"IAM user {outputs.get('UserName') or '?'}"
     notes = []
     if outputs.get("AccessKeyId") and outputs["AccessKeyId"] != key.access_key_id:
         notes.append(f"the secret holds access key {key.access_key_id}, not the stack's "
@@ -263,10 +256,37 @@ def _resolve_stack(args: argparse.Namespace) -> Target:
     cleanup_label = f"profile {cleanup_profile}" if cleanup_profile else "your own credentials"
     candidates.append((cleanup_label, aws.S3Access(
         aws.s3_client(region, profile=cleanup_profile, endpoint_url=args.endpoint_url), bucket)))
-    who = outputs.get("UserName") or "the stack's user"
     return Target(bucket=bucket, region=region, expected_region=region,
-                  principal=f"IAM user {who} (access key {key.access_key_id}, from stack {args.stack})",
+                  principal=f"{who} (access key {key.access_key_id}, from stack {args.stack})",
                   user=user, cleanup=_CleanupChain(candidates), notes=notes, stack=args.stack)
+
+
+def _read_stack_key(secret_arn: str, args: argparse.Namespace) -> aws.AccessKey:
+    try:
+        return aws.read_access_key(secret_arn, aws.secretsmanager_client(
+            secret_arn, args.profile, args.endpoint_url))
+    except ClientError as error:
+        raise _caller_error(error, f"read the access key from secret {secret_arn}",
+                            "secretsmanager:GetSecretValue") from error
+    except (ValueError, KeyError) as error:
+        raise UsageError(f"Secret {secret_arn} does not hold JSON with accessKeyId and "
+                         "secretAccessKey.", "Restore the secret from the stack, or redeploy.") from error
+
+
+def _assume_stack_role(outputs: dict, region: str | None, args: argparse.Namespace) -> aws.AccessKey:
+    role_arn = outputs["RoleArn"]
+    try:
+        return aws.assume_role(role_arn, outputs.get("ExternalId", ""), region, args.profile,
+                               args.endpoint_url)
+    except ClientError as error:
+        if error_code(error) in checks.DENIED:
+            raise UsageError(
+                f"Your credentials may not assume role {role_arn} ({error_code(error)}): it trusts "
+                "Logz.io's account and the stack's own probe only.",
+                "The deploy-time probe already checked it as that role (see the stack's ProbeChecks "
+                "output); to check again by hand, use --bucket with credentials the role trusts.",
+                error_code(error)) from error
+        raise _caller_error(error, f"assume role {role_arn}", "sts:AssumeRole") from error
 
 
 def _caller_error(error: ClientError, doing: str, permission: str) -> UsageError:
@@ -492,7 +512,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except SystemExit as exit_:  # --help (0) or a usage error (2): argparse printed it
         return int(exit_.code or 0)
     with _logging(args.verbose, err):
-        outcome = check(args)
+        try:
+            outcome = check(args)
+        except Exception as error:  # noqa: BLE001 - a crash is "no verdict" (2), not "missing" (1)
+            outcome = Outcome(None, None, UsageError(
+                f"The check failed unexpectedly: {type(error).__name__}: {error}.",
+                "Run again with -v; if it repeats, report it with that output."))
     if args.json:
         if outcome.error is not None:
             print(f"error: {outcome.error.what} next: {outcome.error.fix}", file=err)

@@ -20,16 +20,19 @@ from typing import Any, Mapping
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws, checks
-from .cfn import BadRequest, CustomResourceRequest, ProbeProperties, Responder
-from .probe import Patience, error_code, error_message, ownership_problem, remove_leftovers, run_probe
+from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, ProbeProperties, Responder
+from .probe import (Clock, Patience, Retrier, error_code, error_message, ownership_problem,
+                    remove_leftovers, run_probe)
 
 log = logging.getLogger("archive_probe")
 log.setLevel(logging.INFO)
 
-#: Seconds kept back from the Lambda's remaining time for answering CloudFormation.
-ANSWER_MARGIN = 15.0
-#: The watchdog fires this many seconds before the Lambda would be killed.
-WATCHDOG_MARGIN = 5.0
+#: The watchdog fires this many seconds before the Lambda would be killed: enough for
+#: every try of the answer's PUT.
+WATCHDOG_MARGIN = PUT_TIMEOUT * PUT_TRIES + 3.0
+#: The probe itself must be done this long before the Lambda would be killed: the watchdog's
+#: margin plus one S3 call's worst case (connect + read timeout), so it never needs the watchdog.
+ANSWER_MARGIN = WATCHDOG_MARGIN + aws.CALL_SECONDS
 
 #: Attribute names of the resource (Fn::GetAtt Probe.<name>), one per permission.
 ATTRIBUTE_OF = {checks.PUT_OBJECT: "PutObject", checks.LIST_BUCKET: "ListBucket",
@@ -38,6 +41,15 @@ ATTRIBUTE_OF = {checks.PUT_OBJECT: "PutObject", checks.LIST_BUCKET: "ListBucket"
 
 def physical_id(bucket: str) -> str:
     return f"logzio-archive-probe:{bucket}"
+
+
+def attributes(statuses: Mapping[str, str], verdict: str, probe_key: str, bucket_region: str) -> dict:
+    """Every attribute the template may read (Fn::GetAtt), on every SUCCESS: CloudFormation
+    fails a read of an attribute the answer left out, even during a rollback."""
+    data = {ATTRIBUTE_OF[action]: statuses[action] for action in checks.ACTIONS}
+    data["Checks"] = "; ".join(f"{action}={statuses[action]}" for action in checks.ACTIONS)
+    data.update(Verdict=verdict, ProbeKey=probe_key, BucketRegion=bucket_region)
+    return data
 
 
 def handler(event: Mapping[str, Any], context: Any) -> None:
@@ -71,6 +83,8 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
         watchdog.cancel()
         if not responder.answered:  # belt and braces: no path may leave the stack waiting
             responder.fail("The permission probe ended without a verdict." + log_hint)
+        # If the watchdog answered, its PUT may still be under way: see it through.
+        responder.wait_delivered(PUT_TIMEOUT * PUT_TRIES + 1)
 
 
 def _create_or_update(request: CustomResourceRequest, responder: Responder,
@@ -79,13 +93,15 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
     if request.request_type == "Update" and _rolling_back(request.stack_id, props.region):
         # A failed update is rolled back by a second Update with the old properties, sent
         # before the policy itself is restored: probing now would fail the rollback too.
-        responder.succeed({"Verdict": "not checked during rollback"}, physical_id(props.bucket_name))
+        skipped = "not checked during rollback"
+        responder.succeed(attributes({action: skipped for action in checks.ACTIONS}, skipped, "",
+                                     props.region), physical_id(props.bucket_name))
         return
     patience = Patience(key_propagation=props.key_deadline_seconds,
                         policy_settling=props.settle_seconds, hard_deadline=hard_deadline)
     cleanup = aws.S3Access(aws.s3_client(props.region), props.bucket_name)
     try:
-        key = _principal_credentials(props)
+        key = _principal_credentials(props, hard_deadline)
         log.info("probing bucket %s as %s (access key %s)", props.bucket_name,
                  props.role_arn or "the Logz.io user", key.access_key_id)
         user = aws.S3Access(aws.s3_client(props.region, key=key), props.bucket_name)
@@ -108,37 +124,39 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
             reason = reason.rstrip(".") + ("; " if not report.ok else " ") + ownership + "."
         responder.fail(reason + _leftover_note(report) + log_hint, physical_id(props.bucket_name))
         return
-    data = {ATTRIBUTE_OF[check.action]: check.status.value for check in report.checks}
-    data["Verdict"] = (f"all {len(report.checks)} permissions granted: "
-                       + ", ".join(check.action for check in report.checks) + _leftover_note(report)
-                       + "".join(f" Note: {note}." for note in report.notes))
-    data["Checks"] = "; ".join(f"{check.action}={check.status.value}" for check in report.checks)
-    data["ProbeKey"] = report.probe_key
-    responder.succeed(data, physical_id(props.bucket_name))
+    verdict = (f"all {len(report.checks)} permissions granted: "
+               + ", ".join(check.action for check in report.checks) + _leftover_note(report)
+               + "".join(f" Note: {note}." for note in report.notes))
+    responder.succeed(attributes({check.action: check.status.value for check in report.checks},
+                                 verdict, report.probe_key, report.bucket_region or props.region),
+                      physical_id(props.bucket_name))
 
 
-def _principal_credentials(props: ProbeProperties) -> aws.AccessKey:
-    if props.role_arn is None:
-        return aws.read_access_key(props.secret_arn)
-    # A role created moments ago may not be assumable yet (its trust policy propagates like
-    # any IAM change): retry AccessDenied until the key deadline, as for a new access key.
-    deadline = time.monotonic() + props.key_deadline_seconds
-    delay = 0.5
-    while True:
-        try:
-            return aws.assume_role(props.role_arn, props.external_id, props.region)
-        except ClientError as error:
-            if error_code(error) not in checks.DENIED or time.monotonic() + delay > deadline:
-                raise checks.ProbeAborted(
-                    f"The probe could not assume role {props.role_arn} with the external id "
-                    f"({error_code(error)}).",
-                    "Check that the role's trust policy allows the probe's execution role with "
-                    "that sts:ExternalId (the stack sets it up), then deploy again.",
-                    error_code(error)) from error
-            log.info("AssumeRole answered %s (%s); retrying in %.1fs", error_code(error),
-                     error_message(error), delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+def _principal_credentials(props: ProbeProperties, hard_deadline: float) -> aws.AccessKey:
+    """The credentials Logz.io would use. The probe's own grants (to read the secret, to
+    assume the role) are as new as the principal: AccessDenied is retried up to the key
+    deadline, like a new key, before it is final."""
+    retrier = Retrier(Patience(key_propagation=props.key_deadline_seconds,
+                               policy_settling=props.key_deadline_seconds,
+                               hard_deadline=hard_deadline), Clock())
+    try:
+        if props.role_arn is None:
+            return retrier.call("GetSecretValue", lambda: aws.read_access_key(props.secret_arn))
+        return retrier.call("AssumeRole", lambda: aws.assume_role(props.role_arn, props.external_id,
+                                                                  props.region))
+    except ClientError as error:
+        code = error_code(error)
+        if props.role_arn is None:
+            raise checks.ProbeAborted(
+                f"The probe could not read the access key from secret {props.secret_arn} ({code}: "
+                f"{error_message(error)}).",
+                "Check that the secret still exists and that the probe's role may read it (the "
+                "stack grants secretsmanager:GetSecretValue), then deploy again.", code) from error
+        raise checks.ProbeAborted(
+            f"The probe could not assume role {props.role_arn} with the external id ({code}: "
+            f"{error_message(error)}).",
+            "Check that the role's trust policy allows the probe's execution role with that "
+            "sts:ExternalId (the stack sets it up), then deploy again.", code) from error
 
 
 def _leftover_note(report: checks.ProbeReport) -> str:

@@ -15,6 +15,7 @@ throttling is retried until the hard deadline that the caller owns.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -65,29 +66,35 @@ def error_message(error: Exception) -> str:
     return str(error)
 
 
-class _Retrier:
-    """Runs one S3 call, retrying what IAM propagation and throttling explain."""
+class Retrier:
+    """Runs AWS calls, retrying what IAM propagation and throttling explain.
+
+    InvalidAccessKeyId is retried until the key deadline (from the first call): a new key
+    propagates endpoint by endpoint, so one success proves nothing about the next call.
+    AccessDenied is retried until the settling window, which opens at the first answer
+    that is not InvalidAccessKeyId: a slow key must not use up the policy's time.
+    Throttling and 5xx are retried until the hard deadline."""
 
     def __init__(self, patience: Patience, clock: Clock):
         self.clock = clock
-        start = clock.now()
+        self.patience = patience
+        self.started = clock.now()
         hard = patience.hard_deadline if patience.hard_deadline is not None else float("inf")
         self.hard_deadline = hard
-        self.key_deadline = min(start + patience.key_propagation, hard)
-        self.settle_deadline = min(start + patience.policy_settling, hard)
-        self.key_seen_working = False
+        self.key_deadline = min(self.started + patience.key_propagation, hard)
+        self.settle_deadline: float | None = None  # set at the first answer the key got through
 
     def call(self, what: str, fn: Callable[[], T]) -> T:
         delay = 0.5
         while True:
             try:
                 result = fn()
-                self.key_seen_working = True
+                self._key_accepted()
                 return result
             except ClientError as error:
                 code = error_code(error)
                 if code not in checks.KEY_NOT_PROPAGATED:
-                    self.key_seen_working = True
+                    self._key_accepted()
                 deadline = self._deadline_for(code)
                 now = self.clock.now()
                 if now >= deadline:
@@ -98,8 +105,15 @@ class _Retrier:
                 self.clock.sleep(wait)
                 delay = min(delay * 2, 5.0)
 
+    def waited(self) -> float:
+        return self.clock.now() - self.started
+
+    def _key_accepted(self) -> None:
+        if self.settle_deadline is None:
+            self.settle_deadline = min(self.clock.now() + self.patience.policy_settling, self.hard_deadline)
+
     def _deadline_for(self, code: str) -> float:
-        if code in checks.KEY_NOT_PROPAGATED and not self.key_seen_working:
+        if code in checks.KEY_NOT_PROPAGATED:
             return self.key_deadline
         if code in checks.DENIED:
             return self.settle_deadline
@@ -121,17 +135,18 @@ def run_probe(user: S3Access, cleanup: S3Access | None, expected_region: str | N
     Raises ProbeAborted when the check cannot be made at all (bucket missing, key
     rejected, wrong secret, network); then no permission verdict is possible."""
     clock = clock or Clock()
-    retrier = _Retrier(patience, clock)
+    retrier = Retrier(patience, clock)
     bucket = user.bucket
     key = probe_key or new_probe_key()
     body = f"Logz.io archive permission probe for s3://{bucket}/{key}\n".encode()
     results: dict[str, CheckResult] = {}
     notes: list[str] = []
+    found_region: list[str] = []
     written: list[str | None] = []  # the version id, once the object exists
 
     def failure(action: str, error: Exception) -> CheckResult:
         code = error_code(error)
-        _abort_if_fatal(code, error, bucket, patience)
+        _abort_if_fatal(code, error, bucket, retrier)
         return CheckResult(action, Status.MISSING, code,
                            checks.hint_for(action, code, error_message(error), bucket),
                            error_message(error))
@@ -165,6 +180,7 @@ def run_probe(user: S3Access, cleanup: S3Access | None, expected_region: str | N
         # 4. Locate: Logz.io's sample policy grants it; the region must match.
         try:
             region = retrier.call("GetBucketLocation", user.bucket_region)
+            found_region.append(region)
             results[checks.GET_BUCKET_LOCATION] = CheckResult(
                 checks.GET_BUCKET_LOCATION, Status.GRANTED, detail=f"bucket is in {region}")
             if expected_region and region != expected_region:
@@ -184,6 +200,7 @@ def run_probe(user: S3Access, cleanup: S3Access | None, expected_region: str | N
     left_behind, cleanup_error = _remove_probe(cleanup, key, version_id) if written else (None, None)
     return ProbeReport(bucket=bucket, region=expected_region or "", probe_key=key,
                        checks=tuple(results[action] for action in checks.ACTIONS),
+                       bucket_region=found_region[0] if found_region else None,
                        probe_version_id=version_id, left_behind=left_behind,
                        cleanup_error=cleanup_error, notes=tuple(notes))
 
@@ -205,6 +222,8 @@ def _check_read(user, key, body, written, results, retrier, failure) -> CheckRes
     try:
         retrier.call("GetObject", lambda: user.read_object(key))
         return CheckResult(checks.GET_OBJECT, Status.GRANTED, detail="read succeeded")
+    except BotoCoreError as error:
+        return failure(checks.GET_OBJECT, error)
     except ClientError as error:
         code = error_code(error)
         if code in ("NoSuchKey", "404"):
@@ -218,7 +237,7 @@ def _check_read(user, key, body, written, results, retrier, failure) -> CheckRes
         return failure(checks.GET_OBJECT, error)
 
 
-def _abort_if_fatal(code: str, error: Exception, bucket: str, patience: Patience) -> None:
+def _abort_if_fatal(code: str, error: Exception, bucket: str, retrier: Retrier) -> None:
     """Raise ProbeAborted for the errors after which no permission verdict is possible."""
     if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
         raise ProbeAborted("No AWS credentials found.",
@@ -229,7 +248,7 @@ def _abort_if_fatal(code: str, error: Exception, bucket: str, patience: Patience
                            "Check the bucket name, or create the bucket first.", code) from error
     if code in checks.KEY_NOT_PROPAGATED:
         raise ProbeAborted("AWS rejects the credentials: the access key is unknown "
-                           f"(InvalidAccessKeyId), still after {patience.key_propagation:g} s of "
+                           f"(InvalidAccessKeyId), still after {retrier.waited():.0f} s of "
                            "waiting for IAM to propagate it.",
                            "Check that the key exists and is active (aws iam list-access-keys); a "
                            "key created moments ago may need a longer key deadline "
@@ -292,6 +311,9 @@ def remove_leftovers(cleanup: S3Access) -> list[str]:
     return removed
 
 
+PROBE_KEY = re.compile(re.escape(checks.PROBE_PREFIX) + r"\d{8}T\d{6}Z-[0-9a-f]{32}\.txt")
+
+
 def _is_probe_key(key: str) -> bool:
-    name = key[len(checks.PROBE_PREFIX):]
-    return key.startswith(checks.PROBE_PREFIX) and "/" not in name and name.endswith(".txt")
+    """Exactly the shape new_probe_key() makes: nobody else's object matches by accident."""
+    return PROBE_KEY.fullmatch(key) is not None

@@ -48,11 +48,12 @@ def archive_bucket(scope: Construct, settings: ArchiveSettings) -> BucketAndKey:
         removal_policy=RemovalPolicy.RETAIN,
         lifecycle_rules=_lifecycle_rules(settings) or None,
     )
-    if settings.lifecycle and settings.lifecycle.expire_days:
+    rule_ids = [rule.id for rule in _lifecycle_rules(settings)]
+    if "ArchiveExpiration" in rule_ids:
         # CloudFormation types ObjectSizeGreaterThan as a string; the L2 renders a number.
-        index = 1 if settings.lifecycle.storage_class else 0
         bucket.node.default_child.add_property_override(
-            f"LifecycleConfiguration.Rules.{index}.ObjectSizeGreaterThan", str(NEVER_EXPIRE_AT_OR_BELOW_BYTES))
+            f"LifecycleConfiguration.Rules.{rule_ids.index('ArchiveExpiration')}.ObjectSizeGreaterThan",
+            str(NEVER_EXPIRE_AT_OR_BELOW_BYTES))
     return BucketAndKey(bucket, key, created=True)
 
 

@@ -22,10 +22,8 @@ class ArchiveStack(Stack):
         self.settings = settings
         storage = archive_bucket(self, settings)
         self.bucket, self.key, self.bucket_created = storage.bucket, storage.key, storage.created
-        self.principal = LogzioPrincipal(
-            self, "Logzio", settings=settings, bucket=self.bucket, key=self.key,
-            key_is_ours=self.key is not None and not settings.kms_key_arn,
-            policy_statements=policy_statements)
+        self.principal = LogzioPrincipal(self, "Logzio", settings=settings, bucket=self.bucket,
+                                         key=self.key, policy_statements=policy_statements)
         self.probe = PermissionProbe(self, "PermissionProbe", settings=settings, bucket=self.bucket,
                                      principal=self.principal)
         if self.bucket_created and self.bucket.policy is not None:
@@ -40,7 +38,9 @@ class ArchiveStack(Stack):
             CfnOutput(self, name, value=value, description=description)
 
         output("BucketName", self.bucket.bucket_name, "S3 bucket name for Logz.io's archive page")
-        output("Region", Aws.REGION, "Bucket region for Logz.io's archive page")
+        # An existing bucket may live elsewhere than the stack: say where the probe found it.
+        region = Aws.REGION if self.bucket_created else self.probe.attribute("BucketRegion")
+        output("Region", region, "Bucket region for Logz.io's archive page")
         self.principal.add_outputs(self)
         if self.key is not None:
             output("KmsKeyArn", self.key.key_arn, "KMS key that encrypts the archives")

@@ -38,12 +38,14 @@ def logzio_policy_statements(bucket: s3.IBucket) -> list[iam.PolicyStatement]:
 
 class LogzioPrincipal(Construct):
     def __init__(self, scope: Construct, id: str, *, settings: ArchiveSettings, bucket: s3.IBucket,
-                 key: kms.IKey | None, key_is_ours: bool,
-                 policy_statements: PolicyStatements = logzio_policy_statements):
+                 key: kms.IKey | None, policy_statements: PolicyStatements = logzio_policy_statements):
         super().__init__(scope, id)
         self.settings = settings
         statements = policy_statements(bucket)
         if key is not None:
+            # A new key's policy delegates to this account's IAM (CDK's default key policy),
+            # so this grant is all it takes. Naming the principal in the key policy too
+            # would fail CreateKey while the new principal is not yet visible to KMS.
             statements.append(iam.PolicyStatement(sid="LogzioUseArchiveKey", actions=KMS_ACTIONS,
                                                   resources=[key.key_arn]))
         self.user: iam.User | None = None
@@ -57,7 +59,7 @@ class LogzioPrincipal(Construct):
             grantee: iam.IPrincipal = self.role
         else:
             self.user = iam.User(self, "User")
-            self.access_key = iam.AccessKey(self, "AccessKey", user=self.user)
+            self.access_key = iam.AccessKey(self, "AccessKey", user=self.user, serial=settings.key_serial)
             self.secret = secretsmanager.Secret(
                 self, "AccessKeySecret",
                 description="Access key of the Logz.io archive user: paste both values into "
@@ -71,12 +73,6 @@ class LogzioPrincipal(Construct):
         self.policy = iam.Policy(self, "Policy", statements=statements,
                                  users=[self.user] if self.user else None,
                                  roles=[self.role] if self.role else None)
-        if key is not None and key_is_ours:
-            # The key policy trusts the account; say so for this principal explicitly, so the
-            # grant survives a key policy that stops delegating to IAM.
-            key.add_to_resource_policy(iam.PolicyStatement(
-                sid="LogzioArchivePrincipal", actions=KMS_ACTIONS, principals=[grantee],
-                resources=["*"]))
 
     def probe_properties(self) -> dict[str, str]:
         """How the probe acts as this principal; never a secret, only where to find it."""

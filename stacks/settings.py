@@ -52,7 +52,7 @@ UNRESTORABLE_STORAGE_CLASSES = {
 
 #: Settings of one archive; any other plain key is a typo and is refused.
 ARCHIVE_KEYS = ("stackName", "region", "bucketName", "existingBucket", "encryption", "kmsKeyArn",
-                "principal", "logzioAccountId", "externalId", "verify", "keyDeadlineSeconds",
+                "principal", "logzioAccountId", "externalId", "keySerial", "verify", "keyDeadlineSeconds",
                 "settleSeconds", "transitionDays", "storageClass", "expireDays")
 KNOWN_KEYS = ARCHIVE_KEYS + ("archives",)
 LIFECYCLE_KEYS = ("transitionDays", "storageClass", "expireDays")
@@ -80,6 +80,8 @@ class ArchiveSettings:
     principal: Principal = Principal.USER
     logzio_account_id: str | None = None
     external_id: str | None = None
+    #: Raise it to replace the user's access key (rotation); None: the first key.
+    key_serial: int | None = None
     verify: Verify = Verify.ON_CHANGE
     key_deadline_seconds: int = 90
     settle_seconds: int = 30
@@ -94,15 +96,7 @@ class ArchiveSettings:
     def probe_timeout_seconds(self) -> int:
         """The Lambda's timeout: both IAM deadlines run from the probe's start, plus a margin
         for the S3 calls themselves and for answering CloudFormation."""
-        return min(max(self.key_deadline_seconds, self.settle_seconds) + 60, 900)
-
-    @classmethod
-    def from_context(cls, get, context_keys: Mapping[str, Any] | None = None) -> "ArchiveSettings":
-        """One archive from `get` (a `try_get_context`-like lookup); `context_keys` every key
-        given, to catch typos."""
-        if context_keys is not None:
-            _refuse_unknown(context_keys, ARCHIVE_KEYS, "")
-        return _archive({key: get(key) for key in ARCHIVE_KEYS}, "")
+        return max(self.key_deadline_seconds, self.settle_seconds) + 60
 
 
 @dataclass(frozen=True)
@@ -205,6 +199,10 @@ def _archive(values: Mapping[str, Any], where: str) -> ArchiveSettings:
     elif _given(account) or _given(external_id):
         raise SettingsError(f"{where}logzioAccountId/externalId are for principal=role: add "
                             "-c principal=role, or leave them out.")
+    key_serial = _integer(where + "keySerial", values["keySerial"], None, 1, 1_000_000)
+    if key_serial is not None and principal is Principal.ROLE:
+        raise SettingsError(f"{where}keySerial rotates the access key of principal=user; a role "
+                            "has no key. Leave keySerial out.")
     return ArchiveSettings(
         stack_name=_stack_name(values["stackName"], where + "stackName"),
         region=_region(values["region"], where + "region"),
@@ -215,6 +213,7 @@ def _archive(values: Mapping[str, Any], where: str) -> ArchiveSettings:
         principal=principal,
         logzio_account_id=account if principal is Principal.ROLE else None,
         external_id=external_id if principal is Principal.ROLE else None,
+        key_serial=key_serial,
         verify=_choice(where + "verify", values["verify"], Verify, Verify.ON_CHANGE),
         key_deadline_seconds=_integer(where + "keyDeadlineSeconds", values["keyDeadlineSeconds"], 90, 1, 600),
         settle_seconds=_integer(where + "settleSeconds", values["settleSeconds"], 30, 0, 300),

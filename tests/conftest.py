@@ -37,6 +37,7 @@ COMBINATIONS = {
     "role": ROLE,
     "role-existing": {**ROLE, "existingBucket": "acme-existing-logs"},
     "lifecycle": {"transitionDays": "30", "storageClass": "STANDARD_IA", "expireDays": "400"},
+    "expire-only": {"expireDays": "90", "keySerial": "3"},
     "several": {"archives": [{"stackName": "LogzioProd", "bucketName": "acme-logs-prod"},
                              {"stackName": "LogzioEu", "region": "eu-west-1", **ROLE}]},
 }

@@ -26,6 +26,11 @@ VERSIONED = "logzio-archive-versioned"
 PLAIN = "logzio-archive-plain"
 MISSING_BUCKET = "logzio-archive-does-not-exist"
 STACK = "LogzioArchiveTest"
+#: Role-mode stacks: one whose role trusts the "admin" user (with the external id), one
+#: whose role trusts Logz.io's account only, as deployed.
+ROLE_STACK_TRUSTED = "LogzioRoleTrusted"
+ROLE_STACK_LOGZIO_ONLY = "LogzioRoleLogzioOnly"
+EXTERNAL_ID = "logzio:aws:extid:cli"
 ALL_ACTIONS = checks.ACTIONS
 BUCKET_ACTIONS = (checks.LIST_BUCKET, checks.GET_BUCKET_LOCATION)
 
@@ -120,15 +125,28 @@ def _setup(emu: World, admin_key: tuple[str, str], tmp: Path) -> None:
         SecretString=json.dumps({"accessKeyId": full_id, "secretAccessKey": full_secret}))["ARN"]
     outputs = {"BucketName": VERSIONED, "Region": REGION, "UserName": "full",
                "AccessKeyId": full_id, "SecretArn": emu.secret_arn}
-    template = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-                "Outputs": {name: {"Value": value} for name, value in outputs.items()}}
     cfn = anyone.client("cloudformation", endpoint_url=emu.endpoint_url)
-    cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    stacks = {STACK: outputs}
+    admin_arn = iam.get_user(UserName="admin")["User"]["Arn"]
+    for stack, trusted in ((ROLE_STACK_TRUSTED, admin_arn), (ROLE_STACK_LOGZIO_ONLY, "arn:aws:iam::406095609952:root")):
+        role_arn = iam.create_role(RoleName=f"{stack}-role", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": trusted},
+                "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]}))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=f"{stack}-role", PolicyName="archive",
+                            PolicyDocument=json.dumps(policy([VERSIONED, PLAIN])))
+        stacks[stack] = {"BucketName": VERSIONED, "Region": REGION, "RoleArn": role_arn,
+                         "ExternalId": EXTERNAL_ID}
+    for stack, values in stacks.items():
+        template = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+                    "Outputs": {name: {"Value": value} for name, value in values.items()}}
+        cfn.create_stack(StackName=stack, TemplateBody=json.dumps(template))
     # The emulator runs stack operations in the background, as CloudFormation does.
     deadline = time.monotonic() + 30
-    while cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"].endswith("IN_PROGRESS"):
-        assert time.monotonic() < deadline, "test stack never completed"
-        time.sleep(0.1)
+    for stack in stacks:
+        while cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"].endswith("IN_PROGRESS"):
+            assert time.monotonic() < deadline, "test stack never completed"
+            time.sleep(0.1)
 
     emu.credentials_file = tmp / "credentials"
     emu.credentials_file.write_text("".join(

@@ -7,7 +7,8 @@ import pytest
 from archive_probe import checks
 from archive_probe.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK
 
-from .conftest import MISSING_BUCKET, PLAIN, REGION, STACK, VERSIONED, probe_objects
+from .conftest import (MISSING_BUCKET, PLAIN, REGION, ROLE_STACK_LOGZIO_ONLY, ROLE_STACK_TRUSTED, STACK,
+                       VERSIONED, probe_objects)
 
 ACTIONS = list(checks.ACTIONS)
 
@@ -242,3 +243,30 @@ def test_bucket_in_another_region_than_given_is_noted(run):
     result = run("--bucket", VERSIONED, "--profile", "full", "--region", "eu-west-1", "--json")
     assert result.code == EXIT_OK
     assert any(f"is in {REGION}, not eu-west-1" in note for note in result.doc["notes"])
+
+
+def test_stack_with_a_role_checks_as_the_role(run):
+    result = run("--stack", ROLE_STACK_TRUSTED, "--profile", "admin", "--json")
+    assert result.code == 0, result.err
+    doc = result.doc
+    assert doc["principal"].startswith(f"IAM role arn:aws:iam::123456789012:role/{ROLE_STACK_TRUSTED}-role")
+    assert [c["ok"] for c in doc["checks"]] == [True] * 4
+    assert doc["left_behind"] is None  # removed with the caller's own credentials
+
+
+def test_stack_with_a_role_that_does_not_trust_the_caller(run):
+    result = run("--stack", ROLE_STACK_LOGZIO_ONLY, "--profile", "admin")
+    assert result.code == 2
+    assert f"may not assume role arn:aws:iam::123456789012:role/{ROLE_STACK_LOGZIO_ONLY}-role" in result.err
+    assert "ProbeChecks" in result.err
+
+
+def test_an_unexpected_crash_is_no_verdict_not_a_missing_permission(run, monkeypatch):
+    from archive_probe import cli
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "run_probe", explode)
+    result = run("--bucket", VERSIONED, "--profile", "full")
+    assert result.code == 2 and "The check failed unexpectedly: RuntimeError: boom" in result.err

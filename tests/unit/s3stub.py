@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from archive_probe.aws import S3Access
 
 BUCKET = "acme-logzio-archive"
-KEY = "logzio-archive-probe/20261127T000000Z-0123456789abcdef.txt"
+KEY = "logzio-archive-probe/20261127T000000Z-0123456789abcdef0123456789abcdef.txt"
 BODY = f"Logz.io archive permission probe for s3://{BUCKET}/{KEY}\n".encode()
 
 DENIED_PUT = ("User: arn:aws:iam::123456789012:user/logzio is not authorized to perform: "
@@ -78,6 +78,14 @@ class Script:
         if error:
             return self.error("delete_object", params, error)
         self.stub.add_response("delete_object", {}, params)
+        return self
+
+    def ownership(self, setting: str | None = "BucketOwnerPreferred"):
+        params = {"Bucket": self.bucket}
+        if setting is None:
+            return self.error("get_bucket_ownership_controls", params, "OwnershipControlsNotFoundError", status=404)
+        self.stub.add_response("get_bucket_ownership_controls", {
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": setting}]}}, params)
         return self
 
     def versions(self, items: list[tuple[str, str]], markers: list[tuple[str, str]] = (), error: str | None = None):

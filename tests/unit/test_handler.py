@@ -130,7 +130,7 @@ def fixed_probe_key(monkeypatch):
 def test_create_all_granted(network, responses, caplog):
     user, role, secret_reads = network
     user.put().list().get().locate()
-    role.delete()
+    role.delete().ownership("BucketOwnerPreferred")
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS"
@@ -138,6 +138,7 @@ def test_create_all_granted(network, responses, caplog):
     assert answer["Data"]["PutObject"] == answer["Data"]["ListBucket"] == "granted"
     assert answer["Data"]["GetObject"] == answer["Data"]["GetBucketLocation"] == "granted"
     assert answer["Data"]["Verdict"].startswith("all 4 permissions granted: s3:PutObject, s3:ListBucket")
+    assert answer["Data"]["BucketRegion"] == "us-east-1"
     assert answer["RequestId"] == "d3c1a7c2-8e1b-4a57-9f0e-6a5d4c3b2a19"
     assert answer["LogicalResourceId"] == "PermissionProbe9C80C6C0"
     assert responses.headers[0].get("Content-Type", "") == ""
@@ -199,7 +200,8 @@ def test_update_reads_patience_from_properties(network, responses, monkeypatch):
     started = time.monotonic()
     handler.handler(event("update", responses.url, KeyDeadlineSeconds="42", SettleSeconds="7"), Context(150))
     assert (seen["patience"].key_propagation, seen["patience"].policy_settling) == (42.0, 7.0)
-    assert started + 150 - 16 < seen["patience"].hard_deadline <= started + 150 - 14
+    margin = handler.ANSWER_MARGIN
+    assert started + 150 - margin - 1 < seen["patience"].hard_deadline <= started + 150 - margin
     assert responses.only()["Status"] == "FAILED"
     assert responses.only()["PhysicalResourceId"] == PHYSICAL_ID  # an Update keeps its id
 
@@ -252,11 +254,15 @@ def test_response_put_is_retried(network, responses):
     assert responses.only()["Status"] == "SUCCESS"
 
 
-def test_update_during_rollback_succeeds_without_probing(network, responses, monkeypatch):
+def test_update_during_rollback_succeeds_without_probing(network, responses, monkeypatch, shipped):
     monkeypatch.setattr(aws, "cloudformation_client", _stack_status("UPDATE_ROLLBACK_IN_PROGRESS"))
     handler.handler(event("update", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS" and answer["Data"]["Verdict"] == "not checked during rollback"
+    # Every attribute the template reads is there, or the rollback itself would fail.
+    read = {o["Value"]["Fn::GetAtt"][1] for o in shipped.raw()["Outputs"].values()
+            if isinstance(o["Value"], dict) and "Fn::GetAtt" in o["Value"]}
+    assert read and read <= set(answer["Data"])
     assert network[2] == []  # the secret was not even read
 
 
@@ -302,7 +308,7 @@ def test_role_mode_assumes_the_role_with_the_external_id(network, responses, mon
     user, role, secret_reads = network
     assumed = []
 
-    def fake_assume_role(role_arn, external_id, region=None):
+    def fake_assume_role(role_arn, external_id, region=None, profile=None, endpoint_url=None):
         assumed.append((role_arn, external_id, region))
         return AccessKey("ASIATEMP", "temp-secret", "session-token")
 
@@ -318,14 +324,15 @@ def test_role_mode_assumes_the_role_with_the_external_id(network, responses, mon
 def test_role_that_cannot_be_assumed_fails_with_what_to_do(network, responses, monkeypatch):
     from botocore.exceptions import ClientError
 
-    def denied(role_arn, external_id, region=None):
+    def denied(role_arn, external_id, region=None, profile=None, endpoint_url=None):
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole")
 
     monkeypatch.setattr(aws, "assume_role", denied)
     handler.handler(role_event(responses.url, KeyDeadlineSeconds="0"), Context())
     answer = responses.only()
     assert answer["Status"] == "FAILED"
-    assert f"The probe could not assume role {ROLE_ARN} with the external id (AccessDenied)" in answer["Reason"]
+    assert f"The probe could not assume role {ROLE_ARN} with the external id (AccessDenied: not authorized)" \
+        in answer["Reason"]
 
 
 def test_kms_denial_on_write_names_the_key_permission(network, responses):
@@ -336,3 +343,63 @@ def test_kms_denial_on_write_names_the_key_permission(network, responses):
     reason = responses.only()["Reason"]
     assert "s3:PutObject missing (AccessDenied): the bucket's default encryption uses a KMS key: " \
            "allow kms:GenerateDataKey" in reason
+
+
+@pytest.mark.parametrize("setting", [None, "ObjectWriter", "BucketOwnerPreferred"])
+def test_object_ownership_that_keeps_acls_passes(network, responses, setting):
+    user, role, _ = network
+    user.put().list().get().locate()
+    role.delete().ownership(setting)
+    handler.handler(event("create", responses.url), Context())
+    assert responses.only()["Status"] == "SUCCESS"
+
+
+def test_bucket_owner_enforced_fails_naming_object_ownership(network, responses):
+    user, role, _ = network
+    user.put().list().get().locate()
+    role.delete().ownership("BucketOwnerEnforced")
+    handler.handler(event("create", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"].startswith(f"Logz.io cannot use bucket {BUCKET}: bucket {BUCKET} has object "
+                                       "ownership BucketOwnerEnforced (ACLs disabled)")
+    assert "Rules=[{ObjectOwnership=BucketOwnerPreferred}]" in answer["Reason"]
+
+
+def test_secret_read_denied_while_the_role_policy_propagates_is_retried(network, responses, monkeypatch):
+    user, role, _ = network
+    from botocore.exceptions import ClientError
+    calls = []
+
+    def flaky(secret_arn, client=None):
+        calls.append(secret_arn)
+        if len(calls) == 1:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not yet"}}, "GetSecretValue")
+        return AccessKey("AKIAIOSFODNN7EXAMPLE", "secret")
+
+    monkeypatch.setattr(aws, "read_access_key", flaky)
+    monkeypatch.setattr("archive_probe.probe.Clock.sleep", lambda self, seconds: None)
+    user.put().list().get().locate()
+    role.delete().ownership()
+    handler.handler(event("create", responses.url), Context())
+    assert responses.only()["Status"] == "SUCCESS" and len(calls) == 2
+
+
+def test_watchdog_answer_in_flight_is_delivered_before_the_handler_returns(network, responses, monkeypatch):
+    """Lambda freezes the process when the handler returns: the watchdog's PUT must be done."""
+    real_put = aws.put_response
+
+    def slow_put(url, body, timeout):
+        time.sleep(0.6)
+        return real_put(url, body, timeout)
+
+    def hang_then_fail(*args, **kwargs):
+        time.sleep(0.5)  # the watchdog fires meanwhile and starts its slow PUT
+        raise RuntimeError("late")
+
+    monkeypatch.setattr(aws, "put_response", slow_put)
+    monkeypatch.setattr(aws, "read_access_key", hang_then_fail)
+    monkeypatch.setattr(handler, "WATCHDOG_MARGIN", 5.0)
+    handler.handler(event("create", responses.url), Context(5.2))
+    answer = responses.only()  # delivered before return, and only once
+    assert answer["Status"] == "FAILED" and "ran out of time" in answer["Reason"]

@@ -229,8 +229,9 @@ def test_unversioned_bucket_delete_has_no_version(principal, cleaner):
 
 
 def test_remove_leftovers_touches_only_probe_objects(cleaner):
-    other = "logzio-archive-probe/keep/nested.log"
-    cleaner[1].versions([(KEY, "v1"), (other, "v9")], markers=[(KEY, "m1")]) \
+    others = [("logzio-archive-probe/keep/nested.log", "v9"), ("logzio-archive-probe/notes.txt", "v8"),
+              ("logzio-archive-probe/20261127T000000Z-0123456789ABCDEF0123456789ABCDEF.txt", "v7")]
+    cleaner[1].versions([(KEY, "v1"), *others], markers=[(KEY, "m1")]) \
         .delete(version="v1").delete(version="m1")
     assert remove_leftovers(cleaner[0]) == [KEY, KEY]
 
@@ -256,3 +257,33 @@ def test_no_credentials_aborts_with_what_to_do(principal, cleaner, monkeypatch):
     monkeypatch.setattr(principal[0], "put_new_object", no_credentials)
     with pytest.raises(ProbeAborted, match="No AWS credentials found"):
         probe(principal, cleaner)
+
+
+def test_a_bucket_or_user_named_kms_is_not_a_kms_diagnosis(principal, cleaner):
+    message = ("User: arn:aws:iam::1:user/LogzioKms-LogzioUser is not authorized to perform: "
+               "s3:PutObject on resource: arn:aws:s3:::team-kms-archive/x")
+    principal[1].put("AccessDenied", message).list("AccessDenied").get("AccessDenied").locate()
+    report = probe(principal, cleaner)
+    assert all("KMS" not in (c.hint or "") for c in report.failed)
+    assert "/*" in report.check(checks.PUT_OBJECT).hint
+
+
+def test_invalid_key_after_a_success_is_still_retried(principal, cleaner):
+    """Keys propagate endpoint by endpoint: one accepted call proves nothing for the next."""
+    principal[1].put().list("InvalidAccessKeyId").list().get().locate()
+    cleaner[1].delete()
+    clock = FakeClock()
+    assert probe(principal, cleaner, clock=clock).ok
+    assert clock.sleeps == [0.5]
+
+
+def test_settling_window_opens_when_the_key_first_gets_through(principal, cleaner):
+    """A slow key must not use up the policy's settling time."""
+    script = principal[1]
+    for _ in range(5):  # 0.5 + 1 + 2 + 4 = 7.5 s of key propagation
+        script.put("InvalidAccessKeyId")
+    script.put("AccessDenied").put().list().get().locate()
+    cleaner[1].delete()
+    clock = FakeClock()
+    report = probe(principal, cleaner, Patience(key_propagation=90, policy_settling=5), clock)
+    assert report.ok  # with the window counted from the start, the AccessDenied would be final

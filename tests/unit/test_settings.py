@@ -7,12 +7,14 @@ import sys
 
 import pytest
 
-from stacks.settings import ArchiveSettings, Lifecycle, SettingsError, Verify
+from stacks.settings import AppSettings, ArchiveSettings, Lifecycle, SettingsError, Verify
 from tests.support import ROOT, synth
 
 
 def parse(**context):
-    return ArchiveSettings.from_context(context.get, context)
+    """One archive's settings, through the same entry point as app.py."""
+    [archive] = AppSettings.from_context(context).archives
+    return archive
 
 
 def test_defaults():
@@ -146,7 +148,7 @@ def test_settings_reach_the_template(customized):
 
 # --- Settings real setups need (existing bucket, KMS, role, expiration, several archives)
 
-from stacks.settings import AppSettings, Encryption, Principal  # noqa: E402
+from stacks.settings import Encryption, Principal  # noqa: E402
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROLE = {"principal": "role", "logzioAccountId": "406095609952", "externalId": "logzio:aws:extid:x1"}
@@ -262,3 +264,11 @@ def test_one_archive_without_a_list():
 def test_several_archives_refused(archives, message):
     with pytest.raises(SettingsError, match=message):
         AppSettings.from_context({"archives": archives})
+
+
+def test_key_serial_rotates_the_user_key():
+    assert parse(keySerial="2").key_serial == 2
+    with pytest.raises(SettingsError, match="keySerial rotates the access key of principal=user"):
+        parse(keySerial="2", **ROLE)
+    with pytest.raises(SettingsError, match="keySerial 'two' is not a whole number"):
+        parse(keySerial="two")

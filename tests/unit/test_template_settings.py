@@ -56,7 +56,11 @@ def test_existing_bucket_is_used_not_created_or_changed(combination):
     assert probe["Properties"]["BucketName"] == "acme-existing-logs"
     assert probe_role_statements(found)["RemoveProbeObjects"]["Resource"] == \
         arn("s3:::acme-existing-logs/logzio-archive-probe/*")
-    assert combination("existing").raw()["Outputs"]["BucketName"]["Value"] == "acme-existing-logs"
+    found_outputs = combination("existing").raw()["Outputs"]
+    assert found_outputs["BucketName"]["Value"] == "acme-existing-logs"
+    # The bucket may live in another region than the stack: the probe says where it is.
+    probe_id, _ = only(found, "Custom::LogzioArchiveProbe")
+    assert found_outputs["Region"]["Value"] == {"Fn::GetAtt": [probe_id, "BucketRegion"]}
 
 
 def test_kms_with_a_new_key(combination):
@@ -73,11 +77,11 @@ def test_kms_with_a_new_key(combination):
     assert statements[2] == {"Sid": "LogzioUseArchiveKey", "Effect": "Allow",
                              "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                              "Resource": {"Fn::GetAtt": [key_id, "Arn"]}}
-    user_id, _ = only(found, "AWS::IAM::User")
-    key_statements = key["Properties"]["KeyPolicy"]["Statement"]
-    [for_user] = [s for s in key_statements if s.get("Sid") == "LogzioArchivePrincipal"]
-    assert for_user["Principal"] == {"AWS": {"Fn::GetAtt": [user_id, "Arn"]}}
-    assert for_user["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    # The key policy allows it by delegating to the account's IAM, where the grant above is.
+    assert key["Properties"]["KeyPolicy"]["Statement"] == [{
+        "Action": "kms:*", "Effect": "Allow", "Resource": "*",
+        "Principal": {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::",
+                                                {"Ref": "AWS::AccountId"}, ":root"]]}}}]
     assert combination("kms").raw()["Outputs"]["KmsKeyArn"]["Value"] == {"Fn::GetAtt": [key_id, "Arn"]}
 
 
@@ -149,3 +153,12 @@ def test_several_archives_each_with_their_own_everything(combination):
     for found in (prod, eu):
         assert only(found, "Custom::LogzioArchiveProbe")
     assert synthesized.regions == {"LogzioProd": "unknown-region", "LogzioEu": "eu-west-1"}
+
+
+def test_expiration_alone_and_key_rotation(combination):
+    found = resources(combination("expire-only"))
+    _, bucket = only(found, "AWS::S3::Bucket")
+    [rule] = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert (rule["Id"], rule["ExpirationInDays"], rule["ObjectSizeGreaterThan"]) == ("ArchiveExpiration", 90, "1024")
+    _, key = only(found, "AWS::IAM::AccessKey")
+    assert key["Properties"]["Serial"] == 3
