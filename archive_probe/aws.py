@@ -74,9 +74,10 @@ class S3Access:
     def list_versions(self, prefix: str) -> list[tuple[str, str | None]]:
         """(key, version id) of every object version and delete marker under `prefix`."""
         found: list[tuple[str, str | None]] = []
-        response = self.client.list_object_versions(Bucket=self.bucket, Prefix=prefix)
-        for item in response.get("Versions", []) + response.get("DeleteMarkers", []):
-            found.append((item["Key"], item.get("VersionId")))
+        pages = self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=prefix)
+        for page in pages:
+            for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                found.append((item["Key"], item.get("VersionId")))
         return found
 
     def delete_object(self, key: str, version_id: str | None) -> None:
