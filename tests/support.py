@@ -33,3 +33,15 @@ def synth(context: dict | None = None, env: dict | None = None) -> Synthesized:
     return Synthesized({stack.stack_name: stack.template for stack in assembly.stacks},
                        Path(assembly.directory),
                        {stack.stack_name: stack.environment.region for stack in assembly.stacks})
+
+
+def of_type(resources: dict, kind: str) -> dict:
+    """The template's resources of one CloudFormation type, by logical id."""
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+def only(resources: dict, kind: str) -> tuple[str, dict]:
+    """The one resource of a type, as (logical id, resource)."""
+    found = of_type(resources, kind)
+    assert len(found) == 1, f"expected one {kind}, found {list(found)}"
+    return next(iter(found.items()))

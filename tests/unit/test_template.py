@@ -7,6 +7,8 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
+from tests.support import of_type, only
+
 BUCKET_ARN = {"Fn::GetAtt": [Match.string_like_regexp("^ArchiveBucket"), "Arn"]}
 
 
@@ -20,14 +22,6 @@ def resources(shipped):
     return shipped.raw()["Resources"]
 
 
-def of_type(resources, kind):
-    return {name: r for name, r in resources.items() if r["Type"] == kind}
-
-
-def only(resources, kind):
-    found = of_type(resources, kind)
-    assert len(found) == 1, f"expected one {kind}, found {list(found)}"
-    return next(iter(found.items()))
 
 
 def test_bucket_keeps_archive_and_restore_working(template, resources):

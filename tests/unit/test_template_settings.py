@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import COMBINATIONS, KEY_ARN, ROLE
+from tests.support import of_type, only
 from tests.unit.test_static_checks import lint
 
 
@@ -17,14 +18,6 @@ def resources(synthesized, stack="LogzioArchive"):
     return synthesized.raw(stack)["Resources"]
 
 
-def of_type(found, kind):
-    return {name: r for name, r in found.items() if r["Type"] == kind}
-
-
-def only(found, kind):
-    matches = of_type(found, kind)
-    assert len(matches) == 1, f"expected one {kind}, found {list(matches)}"
-    return next(iter(matches.items()))
 
 
 def principal_policy(found):
