@@ -8,6 +8,7 @@ and the outputs a user pastes into Logz.io, then stops the emulator.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -75,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Error: the CDK command line is not installed: run `make demo` (it runs npm ci).",
               file=sys.stderr)
         return 2
+    # moto warns about each resource type it does not model (here AWS::S3::BucketPolicy and
+    # AWS::CDK::Metadata); the stack events and the README say so, the demo stays quiet.
+    logging.getLogger("moto").setLevel(logging.ERROR)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="logzio-demo-") as work, Emulator(log_dir=work) as emu:
         print(f"Embedded AWS emulator on {emu.endpoint_url} (account {emu.account}, {emu.region}, "
