@@ -31,8 +31,13 @@ def build_app(context: dict | None = None, settings: AppSettings | None = None):
 
 
 def main() -> int:
-    # The CDK command line hands cdk.json's context and every -c over in this variable.
+    # The CDK command line hands cdk.json's context and every -c over in this variable, and
+    # a large context partly in a file it names.
     context = json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}")
+    overflow = os.environ.get("CONTEXT_OVERFLOW_LOCATION_ENV")
+    if overflow and os.path.exists(overflow):
+        with open(overflow) as file:
+            context.update(json.load(file))
     try:
         settings = AppSettings.from_context(context)
     except SettingsError as error:

@@ -30,9 +30,10 @@ log.setLevel(logging.INFO)
 #: The watchdog fires this many seconds before the Lambda would be killed: enough for
 #: every try of the answer's PUT.
 WATCHDOG_MARGIN = PUT_TIMEOUT * PUT_TRIES + 3.0
-#: The probe itself must be done this long before the Lambda would be killed: the watchdog's
-#: margin plus one S3 call's worst case (connect + read timeout), so it never needs the watchdog.
-ANSWER_MARGIN = WATCHDOG_MARGIN + aws.CALL_SECONDS
+#: The probe's retries stop this long before the Lambda would be killed: the watchdog's
+#: margin plus the worst case of the calls that may still follow a deadline (the check under
+#: way, the probe object's removal, the object-ownership read), so a verdict beats the watchdog.
+ANSWER_MARGIN = WATCHDOG_MARGIN + 3 * aws.CALL_SECONDS
 
 #: Attribute names of the resource (Fn::GetAtt Probe.<name>), one per permission.
 ATTRIBUTE_OF = {checks.PUT_OBJECT: "PutObject", checks.LIST_BUCKET: "ListBucket",
@@ -60,29 +61,42 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
     bucket = str(request.properties.get("BucketName", "unknown-bucket"))
     responder = Responder(request, aws.put_response, physical_id(bucket))
     log_hint = f" Details: CloudWatch log stream {getattr(context, 'log_stream_name', '?')}."
+    hard_deadline = started + remaining - ANSWER_MARGIN
 
-    watchdog = threading.Timer(max(remaining - WATCHDOG_MARGIN, 0.0), lambda: responder.fail(
+    def give_up(reason: str) -> None:
+        # A Delete never fails: it follows every failed Create, and the bucket outlives the
+        # stack anyway. Whatever went wrong is in the log.
+        if request.request_type == "Delete":
+            log.warning("delete: %s", reason)
+            responder.succeed({"Removed": "0"}, reason="leftover probe objects not removed: " + reason)
+        else:
+            responder.fail(reason + log_hint)
+
+    watchdog = threading.Timer(max(remaining - WATCHDOG_MARGIN, 0.0), give_up, [
         "The permission probe ran out of time before it could finish (IAM or S3 did not answer "
-        "in time). Deploy again; if it repeats, raise keyDeadlineSeconds or check S3 reachability."
-        + log_hint))
+        "in time). Deploy again; if it repeats, raise keyDeadlineSeconds or check S3 reachability."])
     watchdog.daemon = True
     watchdog.start()
     try:
         if request.request_type == "Delete":
-            _delete(request, responder)
+            _delete(request, responder, hard_deadline)
+        elif request.request_type == "Update" and _rolling_back(request):
+            # A failed update is rolled back by a second Update with the old properties, sent
+            # before the policy itself is restored: probing now would fail the rollback too.
+            skipped = "not checked during rollback"
+            responder.succeed(attributes({action: skipped for action in checks.ACTIONS}, skipped, "",
+                                         str(request.properties.get("Region", ""))))
         else:
-            _create_or_update(request, responder, hard_deadline=started + remaining - ANSWER_MARGIN,
-                              log_hint=log_hint)
+            _create_or_update(request, responder, hard_deadline, log_hint)
     except BadRequest as error:
-        responder.fail(f"{error}.{log_hint}")
+        give_up(f"{error}.")
     except Exception as error:  # noqa: BLE001 - CloudFormation must get an answer on every path
         log.exception("probe failed unexpectedly")
-        responder.fail(f"The permission probe failed unexpectedly: {type(error).__name__}: {error}."
-                       f"{log_hint}")
+        give_up(f"The permission probe failed unexpectedly: {type(error).__name__}: {error}.")
     finally:
         watchdog.cancel()
         if not responder.answered:  # belt and braces: no path may leave the stack waiting
-            responder.fail("The permission probe ended without a verdict." + log_hint)
+            give_up("The permission probe ended without a verdict.")
         # If the watchdog answered, its PUT may still be under way: see it through.
         responder.wait_delivered(PUT_TIMEOUT * PUT_TRIES + 1)
 
@@ -90,13 +104,6 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
 def _create_or_update(request: CustomResourceRequest, responder: Responder,
                       hard_deadline: float, log_hint: str) -> None:
     props = ProbeProperties.parse(request.properties)
-    if request.request_type == "Update" and _rolling_back(request.stack_id, props.region):
-        # A failed update is rolled back by a second Update with the old properties, sent
-        # before the policy itself is restored: probing now would fail the rollback too.
-        skipped = "not checked during rollback"
-        responder.succeed(attributes({action: skipped for action in checks.ACTIONS}, skipped, "",
-                                     props.region), physical_id(props.bucket_name))
-        return
     patience = Patience(key_propagation=props.key_deadline_seconds,
                         policy_settling=props.settle_seconds, hard_deadline=hard_deadline)
     cleanup = aws.S3Access(aws.s3_client(props.region), props.bucket_name)
@@ -166,13 +173,13 @@ def _leftover_note(report: checks.ProbeReport) -> str:
             f"({report.cleanup_error}); delete it by hand.")
 
 
-def _delete(request: CustomResourceRequest, responder: Responder) -> None:
+def _delete(request: CustomResourceRequest, responder: Responder, hard_deadline: float) -> None:
     bucket = str(request.properties.get("BucketName", ""))
     region = str(request.properties.get("Region", "")) or None
     removed: list[str] = []
     if bucket:
         try:
-            removed = remove_leftovers(aws.S3Access(aws.s3_client(region), bucket))
+            removed = remove_leftovers(aws.S3Access(aws.s3_client(region), bucket), hard_deadline)
         except (ClientError, BotoCoreError) as error:
             # The bucket outlives the stack and may be gone or locked down: never block a delete.
             log.warning("could not look for leftover probe objects in %s: %s", bucket, error)
@@ -180,10 +187,12 @@ def _delete(request: CustomResourceRequest, responder: Responder) -> None:
     responder.succeed({"Removed": str(len(removed))})
 
 
-def _rolling_back(stack_id: str, region: str) -> bool:
+def _rolling_back(request: CustomResourceRequest) -> bool:
+    """Read before the properties are parsed: old properties may not parse any more."""
+    region = str(request.properties.get("Region", "")) or request.stack_id.split(":")[3]
     try:
         client = aws.cloudformation_client(region)
-        status = client.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+        status = client.describe_stacks(StackName=request.stack_id)["Stacks"][0]["StackStatus"]
     except (ClientError, BotoCoreError, KeyError, IndexError) as error:
         log.info("could not read the stack status (%s); probing as usual", error_code(error))
         return False

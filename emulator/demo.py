@@ -16,6 +16,10 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from botocore.exceptions import ClientError
+
+from stacks.settings import AppSettings, SettingsError
+
 from .server import Emulator, cdk_bootstrap, cdk_deploy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,9 +30,9 @@ PASTE_INTO_LOGZIO = ("BucketName", "Region", "AccessKeyId", "SecretArn", "GetSec
                      "RoleArn", "ExternalId")
 
 
-def deploy(emu: Emulator, stack: str, context: dict[str, str], out_dir: str) -> tuple[int, str]:
+def deploy(emu: Emulator, stacks: list[str], context: dict[str, str], out_dir: str) -> tuple[int, str]:
     app = ["--app", f"{sys.executable} app.py", "--output", out_dir]
-    return cdk_deploy(emu, CDK, str(ROOT), [stack], context=context, extra_args=app)
+    return cdk_deploy(emu, CDK, str(ROOT), stacks, context=context, extra_args=app)
 
 
 def bootstrap(emu: Emulator, out_dir: str) -> tuple[int, str]:
@@ -42,7 +46,10 @@ def outputs(emu: Emulator, stack: str) -> dict[str, str]:
 
 
 def failure_reasons(emu: Emulator, stack: str) -> list[str]:
-    events = emu.client("cloudformation").describe_stack_events(StackName=stack)["StackEvents"]
+    try:
+        events = emu.client("cloudformation").describe_stack_events(StackName=stack)["StackEvents"]
+    except ClientError:  # never created: synth or an earlier stack failed (output above)
+        return []
     return [f"{e['LogicalResourceId']}: {e['ResourceStatusReason']}" for e in events
             if e.get("ResourceStatus", "").endswith("FAILED") and e.get("ResourceStatusReason")]
 
@@ -66,12 +73,17 @@ def print_verdict(found: dict[str, str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emulator demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack", default="LogzioArchive", help="stack name (default: %(default)s)")
     parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra CDK context, as with cdk -c (repeatable)")
+                        help="settings, as with cdk -c (repeatable), e.g. -c principal=role")
     args = parser.parse_args(argv)
+    if any("=" not in item for item in args.context):
+        parser.error("each -c takes KEY=VALUE, e.g. -c bucketName=acme-logs")
     context = dict(item.split("=", 1) for item in args.context)
-    context.setdefault("stackName", args.stack)
+    try:  # the app's own settings say which stacks there are, and refuse bad values early
+        stacks = [archive.stack_name for archive in AppSettings.from_context(context).archives]
+    except SettingsError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
     if not Path(CDK[0]).exists():
         print("Error: the CDK command line is not installed: run `make demo` (it runs npm ci).",
               file=sys.stderr)
@@ -89,15 +101,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(log, file=sys.stderr)
             print("Error: cdk bootstrap failed against the emulator (output above).", file=sys.stderr)
             return 1
-        print(f"cdk deploy {args.stack} --method=direct ...", flush=True)
-        code, log = deploy(emu, args.stack, context, os.path.join(work, "cdk.out"))
+        print(f"cdk deploy {' '.join(stacks)} --method=direct ...", flush=True)
+        code, log = deploy(emu, stacks, context, os.path.join(work, "cdk.out"))
         if code != 0:
             print(log, file=sys.stderr)
             print("\nThe deployment failed and was rolled back. CloudFormation says:", file=sys.stderr)
-            for reason in failure_reasons(emu, args.stack):
-                print(f"  {reason}", file=sys.stderr)
+            for stack in stacks:
+                for reason in failure_reasons(emu, stack):
+                    print(f"  {stack}: {reason}", file=sys.stderr)
             return 1
-        print_verdict(outputs(emu, args.stack))
+        for stack in stacks:
+            if len(stacks) > 1:
+                print(f"\n== {stack}")
+            print_verdict(outputs(emu, stack))
     print(f"\nDone in {time.monotonic() - started:.0f} s; the emulator is stopped, nothing is left running.")
     return 0
 

@@ -85,4 +85,8 @@ def _lifecycle_rules(settings: ArchiveSettings) -> list[s3.LifecycleRule]:
             # With versioning on, the expired version lives on as noncurrent; it goes as late.
             noncurrent_version_expiration=Duration.days(lifecycle.expire_days),
             object_size_greater_than=NEVER_EXPIRE_AT_OR_BELOW_BYTES))
+        # What expiration leaves on a versioned bucket: delete markers with no version behind
+        # them, which would pile up and slow every listing a restore makes. A marker with a
+        # version behind it (logzio-verified's included) is never such a marker.
+        rules.append(s3.LifecycleRule(id="ArchiveExpiredDeleteMarkers", expired_object_delete_marker=True))
     return rules

@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 
 class SettingsError(ValueError):
@@ -55,6 +55,9 @@ ARCHIVE_KEYS = ("stackName", "region", "bucketName", "existingBucket", "encrypti
                 "principal", "logzioAccountId", "externalId", "keySerial", "verify", "keyDeadlineSeconds",
                 "settleSeconds", "transitionDays", "storageClass", "expireDays")
 KNOWN_KEYS = ARCHIVE_KEYS + ("archives",)
+#: Keys the CDK command line itself keeps in cdk.context.json (`cdk acknowledge`,
+#: `cdk cli-telemetry`): not ours, not typos.
+CLI_KEYS = ("acknowledged-issue-numbers", "cli-telemetry")
 LIFECYCLE_KEYS = ("transitionDays", "storageClass", "expireDays")
 
 
@@ -94,9 +97,9 @@ class ArchiveSettings:
 
     @property
     def probe_timeout_seconds(self) -> int:
-        """The Lambda's timeout: both IAM deadlines run from the probe's start, plus a margin
-        for the S3 calls themselves and for answering CloudFormation."""
-        return max(self.key_deadline_seconds, self.settle_seconds) + 60
+        """The Lambda's timeout: the longer IAM deadline, plus the handler's margin for the calls
+        that may follow it and for answering CloudFormation (handler.ANSWER_MARGIN, 42 s)."""
+        return max(self.key_deadline_seconds, self.settle_seconds) + 90
 
 
 @dataclass(frozen=True)
@@ -109,17 +112,21 @@ class AppSettings:
         defaults = {key: context.get(key) for key in ARCHIVE_KEYS}
         entries = _archive_list(context.get("archives"))
         if entries is None:
-            archives = (_archive(defaults, ""),)
+            archives = (_archive(defaults),)
         else:
             parsed = []
             for index, entry in enumerate(entries):
-                where = f"archives[{index}]."
-                _refuse_unknown(entry, ARCHIVE_KEYS, where)
+                where = f"archives[{index}]"
+                _refuse_unknown(entry, ARCHIVE_KEYS, where + ".")
                 merged = {key: entry.get(key, defaults[key]) for key in ARCHIVE_KEYS}
                 if "stackName" not in entry:
-                    raise SettingsError(f"{where}stackName is missing: every archive needs its own "
+                    raise SettingsError(f"{where}.stackName is missing: every archive needs its own "
                                         "stack name, e.g. {\"stackName\": \"LogzioArchiveProd\", ...}.")
-                parsed.append(_archive(merged, where))
+
+                def name(key: str, entry=entry, where=where) -> str:
+                    # A value the entry inherits is fixed at the top level, not in the entry.
+                    return f"{where}.{key}" if key in entry else f"{key} (top-level, used by {where})"
+                parsed.append(_archive(merged, name))
             archives = tuple(parsed)
         _refuse_duplicates(archives)
         return cls(archives)
@@ -157,7 +164,7 @@ def _refuse_duplicates(archives: tuple[ArchiveSettings, ...]) -> None:
 def _refuse_unknown(keys: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
     for key in keys:
         # Feature flags and the CLI's own keys are namespaced ("@aws-cdk/...", "aws:cdk:...").
-        if any(mark in key for mark in ":/@") or key in known:
+        if any(mark in key for mark in ":/@") or key in known or key in CLI_KEYS:
             continue
         close = difflib.get_close_matches(key, known, n=1)
         suggestion = f" Did you mean '{close[0]}'?" if close else ""
@@ -169,43 +176,49 @@ def _given(value: Any) -> bool:
     return value not in (None, "")
 
 
-def _archive(values: Mapping[str, Any], where: str) -> ArchiveSettings:
-    existing = _bucket_name(values["existingBucket"], where + "existingBucket")
-    bucket_name = _bucket_name(values["bucketName"], where + "bucketName")
+def _archive(values: Mapping[str, Any], name: Callable[[str], str] = str) -> ArchiveSettings:
+    """One archive's settings; `name(key)` says where a key's value came from, for messages."""
+    existing = _existing_bucket_name(values["existingBucket"], name("existingBucket"))
+    bucket_name = _bucket_name(values["bucketName"], name("bucketName"))
     if existing and bucket_name:
-        raise SettingsError(f"{where}bucketName and {where}existingBucket are both set: bucketName "
+        raise SettingsError(f"{name('bucketName')} and {name('existingBucket')} are both set: bucketName "
                             "names a bucket the stack creates, existingBucket one it only uses. "
                             "Keep one of them.")
-    lifecycle = _lifecycle(values, where)
+    lifecycle = _lifecycle(values, name)
     if existing and lifecycle:
-        raise SettingsError(f"{where}transitionDays/storageClass/expireDays cannot be used with "
-                            f"{where}existingBucket: the stack changes nothing in an existing bucket. "
+        raise SettingsError(f"{name('transitionDays')}/storageClass/expireDays cannot be used with "
+                            f"{name('existingBucket')}: the stack changes nothing in an existing bucket. "
                             "Set lifecycle rules on that bucket yourself (restore cannot read "
                             "GLACIER or DEEP_ARCHIVE), or let the stack create the bucket.")
-    encryption = _choice(where + "encryption", values["encryption"], Encryption, Encryption.S3)
-    kms_key_arn = _kms_key_arn(values["kmsKeyArn"], where + "kmsKeyArn")
+    encryption = _choice(name("encryption"), values["encryption"], Encryption, Encryption.S3)
+    kms_key_arn = _kms_key_arn(values["kmsKeyArn"], name("kmsKeyArn"))
     if kms_key_arn and encryption is not Encryption.KMS:
-        raise SettingsError(f"{where}kmsKeyArn is set but {where}encryption is not kms: add "
+        raise SettingsError(f"{name('kmsKeyArn')} is set but {name('encryption')} is not kms: add "
                             "-c encryption=kms, or leave kmsKeyArn out.")
+    region = _region(values["region"], name("region"))
+    if kms_key_arn and region and kms_key_arn.split(":")[3] != region:
+        raise SettingsError(f"{name('kmsKeyArn')} is in {kms_key_arn.split(':')[3]} but {name('region')} "
+                            f"is {region}: SSE-KMS needs a key in the bucket's region. Give a key from "
+                            f"{region}.")
     if existing and encryption is Encryption.KMS and not kms_key_arn:
-        raise SettingsError(f"{where}encryption=kms with {where}existingBucket needs "
-                            f"{where}kmsKeyArn: give the ARN of the key your bucket encrypts with "
+        raise SettingsError(f"{name('encryption')}=kms with {name('existingBucket')} needs "
+                            f"{name('kmsKeyArn')}: give the ARN of the key your bucket encrypts with "
                             "(a new key would not be used by an existing bucket).")
-    principal = _choice(where + "principal", values["principal"], Principal, Principal.USER)
+    principal = _choice(name("principal"), values["principal"], Principal, Principal.USER)
     account, external_id = values["logzioAccountId"], values["externalId"]
     if principal is Principal.ROLE:
-        account = _logzio_account(account, where + "logzioAccountId")
-        external_id = _external_id(external_id, where + "externalId")
+        account = _logzio_account(account, name("logzioAccountId"))
+        external_id = _external_id(external_id, name("externalId"))
     elif _given(account) or _given(external_id):
-        raise SettingsError(f"{where}logzioAccountId/externalId are for principal=role: add "
+        raise SettingsError(f"{name('logzioAccountId')}/externalId are for principal=role: add "
                             "-c principal=role, or leave them out.")
-    key_serial = _integer(where + "keySerial", values["keySerial"], None, 1, 1_000_000)
+    key_serial = _integer(name("keySerial"), values["keySerial"], None, 1, 1_000_000)
     if key_serial is not None and principal is Principal.ROLE:
-        raise SettingsError(f"{where}keySerial rotates the access key of principal=user; a role "
+        raise SettingsError(f"{name('keySerial')} rotates the access key of principal=user; a role "
                             "has no key. Leave keySerial out.")
     return ArchiveSettings(
-        stack_name=_stack_name(values["stackName"], where + "stackName"),
-        region=_region(values["region"], where + "region"),
+        stack_name=_stack_name(values["stackName"], name("stackName")),
+        region=region,
         bucket_name=bucket_name,
         existing_bucket=existing,
         encryption=encryption,
@@ -214,9 +227,9 @@ def _archive(values: Mapping[str, Any], where: str) -> ArchiveSettings:
         logzio_account_id=account if principal is Principal.ROLE else None,
         external_id=external_id if principal is Principal.ROLE else None,
         key_serial=key_serial,
-        verify=_choice(where + "verify", values["verify"], Verify, Verify.ON_CHANGE),
-        key_deadline_seconds=_integer(where + "keyDeadlineSeconds", values["keyDeadlineSeconds"], 90, 1, 600),
-        settle_seconds=_integer(where + "settleSeconds", values["settleSeconds"], 30, 0, 300),
+        verify=_choice(name("verify"), values["verify"], Verify, Verify.ON_CHANGE),
+        key_deadline_seconds=_integer(name("keyDeadlineSeconds"), values["keyDeadlineSeconds"], 90, 1, 600),
+        settle_seconds=_integer(name("settleSeconds"), values["settleSeconds"], 30, 0, 300),
         lifecycle=lifecycle,
     )
 
@@ -234,7 +247,7 @@ def _stack_name(value: Any, setting: str) -> str:
 def _region(value: Any, setting: str) -> str | None:
     if not _given(value):
         return None
-    if not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", str(value)):
+    if not re.fullmatch(r"[a-z]{2,4}(-[a-z]+)+-\d+", str(value)):
         raise SettingsError(f"{setting} '{value}' is not an AWS region name such as eu-west-1.")
     return str(value)
 
@@ -275,6 +288,17 @@ def _bucket_name(value: Any, setting: str) -> str | None:
     return name
 
 
+def _existing_bucket_name(value: Any, setting: str) -> str | None:
+    """An existing bucket may predate today's naming rules (legacy us-east-1 names have
+    capitals and underscores): only what S3 ever allowed is required."""
+    if not _given(value):
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9._-]{3,255}", str(value)):
+        raise SettingsError(f"{setting} '{value}' is not an S3 bucket name: give the bucket's name as "
+                            "S3 shows it (letters, digits, dots, hyphens, underscores).")
+    return str(value)
+
+
 def _kms_key_arn(value: Any, setting: str) -> str | None:
     if not _given(value):
         return None
@@ -299,7 +323,7 @@ def _external_id(value: Any, setting: str) -> str:
         raise SettingsError(f"principal=role needs {setting}: the external id Logz.io's archive "
                             "page shows (logzio:aws:extid:...).")
     # sts:ExternalId: 2-1224 characters of [\w+=,.@:/-].
-    if not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", str(value)):
+    if not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", str(value), flags=re.ASCII):
         raise SettingsError(f"{setting} '{value}' is not a valid external id: 2 to 1224 letters, "
                             "digits or +=,.@:/-_; copy it from Logz.io's archive page.")
     return str(value)
@@ -318,7 +342,7 @@ def _choice(setting: str, value: Any, kind: type[Enum], default: Enum):
 def _integer(setting: str, value: Any, default: int | None, low: int, high: int) -> int | None:
     if not _given(value):
         return default
-    if isinstance(value, bool) or not re.fullmatch(r"\d+", str(value).strip()):
+    if isinstance(value, bool) or not re.fullmatch(r"-?\d+", str(value).strip()):
         raise SettingsError(f"{setting} '{value}' is not a whole number: give a number from {low} to {high}.")
     number = int(str(value).strip())
     if not low <= number <= high:
@@ -326,36 +350,36 @@ def _integer(setting: str, value: Any, default: int | None, low: int, high: int)
     return number
 
 
-def _lifecycle(values: Mapping[str, Any], where: str) -> Lifecycle | None:
+def _lifecycle(values: Mapping[str, Any], name: Callable[[str], str]) -> Lifecycle | None:
     days, storage_class, expire = (values[k] for k in LIFECYCLE_KEYS)
     if not any(_given(v) for v in (days, storage_class, expire)):
         return None
-    name = None
+    class_name = None
     if _given(storage_class):
-        name = str(storage_class).strip().upper()
-        if name in UNRESTORABLE_STORAGE_CLASSES:
+        class_name = str(storage_class).strip().upper()
+        if class_name in UNRESTORABLE_STORAGE_CLASSES:
             raise SettingsError(
-                f"{where}storageClass {name} ({UNRESTORABLE_STORAGE_CLASSES[name]}) would break "
+                f"{name('storageClass')} {class_name} ({UNRESTORABLE_STORAGE_CLASSES[class_name]}) would break "
                 "restore: Logz.io cannot restore archives from it. Use one of "
                 f"{', '.join(RESTORABLE_STORAGE_CLASSES)}, or leave storageClass out.")
-        if name not in RESTORABLE_STORAGE_CLASSES:
-            raise SettingsError(f"{where}storageClass '{storage_class}' is not a storage class restore "
+        if class_name not in RESTORABLE_STORAGE_CLASSES:
+            raise SettingsError(f"{name('storageClass')} '{storage_class}' is not a storage class restore "
                                 f"can read: use one of {', '.join(RESTORABLE_STORAGE_CLASSES)} "
                                 "(CloudFormation's spelling).")
         if not _given(days):
-            raise SettingsError(f"{where}storageClass {name} is set but {where}transitionDays is not: "
+            raise SettingsError(f"{name('storageClass')} {class_name} is set but {name('transitionDays')} is not: "
                                 "add -c transitionDays=N (days after upload to move archives).")
     elif _given(days):
-        raise SettingsError(f"{where}transitionDays is set but {where}storageClass is not: add "
+        raise SettingsError(f"{name('transitionDays')} is set but {name('storageClass')} is not: add "
                             f"-c storageClass=..., one of {', '.join(RESTORABLE_STORAGE_CLASSES)}.")
     transition = None
-    if name is not None:
+    if class_name is not None:
         # S3 refuses transitions to the infrequent-access classes before 30 days.
-        minimum = 30 if name in ("STANDARD_IA", "ONEZONE_IA") else 0
-        transition = _integer(where + "transitionDays", days, None, minimum, 36500)
-    expire_days = _integer(where + "expireDays", expire, None, 1, 36500)
+        minimum = 30 if class_name in ("STANDARD_IA", "ONEZONE_IA") else 0
+        transition = _integer(name("transitionDays"), days, None, minimum, 36500)
+    expire_days = _integer(name("expireDays"), expire, None, 1, 36500)
     if expire_days is not None and transition is not None and expire_days <= transition:
-        raise SettingsError(f"{where}expireDays {expire_days} is not after {where}transitionDays "
+        raise SettingsError(f"{name('expireDays')} {expire_days} is not after {name('transitionDays')} "
                             f"{transition}: archives would expire before they move. Give a larger "
                             "expireDays, or leave the transition out.")
-    return Lifecycle(transition_days=transition, storage_class=name, expire_days=expire_days)
+    return Lifecycle(transition_days=transition, storage_class=class_name, expire_days=expire_days)

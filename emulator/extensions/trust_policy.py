@@ -24,7 +24,9 @@ from typing import Any
 
 
 def _matches(pattern: str, value: str) -> bool:
-    return re.fullmatch(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), value) is not None
+    """IAM action matching: wildcards, case-insensitive."""
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, value, flags=re.IGNORECASE) is not None
 
 
 def _as_list(value: Any) -> list:
@@ -67,6 +69,11 @@ def check_role_trust_relationship(self: Any, role_arn: str) -> bool:
     allowed = False
     for statement in _as_list(document.get("Statement", [])):
         if not isinstance(statement, dict):  # moto keeps Fn::If/AWS::NoValue entries as None
+            continue
+        if "NotAction" in statement or "NotPrincipal" in statement:
+            # Not modelled: such a statement is refused rather than guessed at.
+            if statement.get("Effect") == "Deny":
+                return False
             continue
         if not any(_matches(a, self._action) for a in _as_list(statement.get("Action", []))):
             continue

@@ -403,3 +403,34 @@ def test_watchdog_answer_in_flight_is_delivered_before_the_handler_returns(netwo
     handler.handler(event("create", responses.url), Context(5.2))
     answer = responses.only()  # delivered before return, and only once
     assert answer["Status"] == "FAILED" and "ran out of time" in answer["Reason"]
+
+
+def test_delete_never_fails_even_when_something_explodes(network, responses, monkeypatch):
+    """A FAILED Delete after a failed Create would leave the stack ROLLBACK_FAILED."""
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(handler, "remove_leftovers", explode)
+    handler.handler(event("delete", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS" and "RuntimeError: boom" in answer["Reason"]
+
+
+def test_delete_that_runs_out_of_time_still_succeeds(network, responses, monkeypatch):
+    def hang(*args, **kwargs):
+        time.sleep(0.6)
+        return []
+
+    monkeypatch.setattr(handler, "remove_leftovers", hang)
+    monkeypatch.setattr(handler, "WATCHDOG_MARGIN", 5.0)
+    handler.handler(event("delete", responses.url), Context(5.2))
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS" and "ran out of time" in answer["Reason"]
+
+
+def test_rollback_is_recognised_even_when_old_properties_do_not_parse(network, responses, monkeypatch):
+    monkeypatch.setattr(aws, "cloudformation_client", _stack_status("UPDATE_ROLLBACK_IN_PROGRESS"))
+    data = event("update", responses.url)
+    del data["ResourceProperties"]["SecretArn"]
+    handler.handler(data, Context())
+    assert responses.only()["Status"] == "SUCCESS"

@@ -22,7 +22,7 @@ def test_defaults():
     assert settings == ArchiveSettings()
     assert (settings.bucket_name, settings.verify, settings.key_deadline_seconds,
             settings.settle_seconds, settings.lifecycle) == (None, Verify.ON_CHANGE, 90, 30, None)
-    assert settings.probe_timeout_seconds == 150
+    assert settings.probe_timeout_seconds == 180
 
 
 @pytest.mark.parametrize("name", ["logs-archive", "a.b-c.1", "abc", "x" * 63])
@@ -63,7 +63,7 @@ def test_deadlines(setting, value, expected):
 
 @pytest.mark.parametrize("setting, value, message", [
     ("keyDeadlineSeconds", "0", "out of range"), ("keyDeadlineSeconds", "601", "out of range"),
-    ("settleSeconds", "-1", "not a whole number"), ("settleSeconds", "ten", "not a whole number"),
+    ("settleSeconds", "-1", "out of range"), ("settleSeconds", "ten", "not a whole number"),
     ("settleSeconds", True, "not a whole number")])
 def test_deadlines_refused(setting, value, message):
     with pytest.raises(SettingsError, match=f"{setting} .*{message}"):
@@ -143,7 +143,7 @@ def test_settings_reach_the_template(customized):
     assert probe["Properties"]["KeyDeadlineSeconds"] == "120"
     assert probe["Properties"]["RunOnEveryDeploy"].isdigit()
     fn = next(r for r in resources.values() if r["Type"] == "AWS::Lambda::Function")
-    assert fn["Properties"]["Timeout"] == 180
+    assert fn["Properties"]["Timeout"] == 210
 
 
 # --- Settings real setups need (existing bucket, KMS, role, expiration, several archives)
@@ -157,10 +157,12 @@ ROLE = {"principal": "role", "logzioAccountId": "406095609952", "externalId": "l
 def test_existing_bucket():
     settings = parse(existingBucket="acme-logs")
     assert (settings.existing_bucket, settings.bucket_name, settings.bucket) == ("acme-logs", None, "acme-logs")
+    # Legacy us-east-1 names predate today's rules and still exist.
+    assert parse(existingBucket="Legacy_Logs").existing_bucket == "Legacy_Logs"
 
 
 @pytest.mark.parametrize("context, message", [
-    ({"existingBucket": "Acme_Logs"}, "existingBucket 'Acme_Logs' is not a valid S3 bucket name"),
+    ({"existingBucket": "acme logs"}, "existingBucket 'acme logs' is not an S3 bucket name"),
     ({"existingBucket": "acme-logs", "bucketName": "other-logs"}, "bucketName and existingBucket are both set"),
     ({"existingBucket": "acme-logs", "expireDays": "30"}, "cannot be used with existingBucket"),
 ])
@@ -272,3 +274,30 @@ def test_key_serial_rotates_the_user_key():
         parse(keySerial="2", **ROLE)
     with pytest.raises(SettingsError, match="keySerial 'two' is not a whole number"):
         parse(keySerial="two")
+
+
+def test_keys_the_cdk_command_line_keeps_are_not_settings():
+    """`cdk acknowledge` and `cdk cli-telemetry` write these into cdk.context.json."""
+    parse(**{"acknowledged-issue-numbers": [32775], "cli-telemetry": False})
+
+
+def test_kms_key_must_be_in_the_archive_region():
+    assert parse(encryption="kms", kmsKeyArn=KEY, region="eu-west-1").kms_key_arn == KEY
+    with pytest.raises(SettingsError, match="kmsKeyArn is in eu-west-1 but region is us-east-1"):
+        parse(encryption="kms", kmsKeyArn=KEY, region="us-east-1")
+
+
+def test_external_id_is_ascii():
+    with pytest.raises(SettingsError, match="is not a valid external id"):
+        parse(**{**ROLE, "externalId": "lögzio-ext"})
+
+
+def test_sovereign_and_gov_regions():
+    for region in ("eusc-de-east-1", "us-gov-west-1", "ap-southeast-7"):
+        assert parse(region=region).region == region
+
+
+def test_inherited_values_are_named_where_they_are_set():
+    with pytest.raises(SettingsError, match=r"settleSeconds \(top-level, used by archives\[1\]\) 'ten'"):
+        AppSettings.from_context({"settleSeconds": "ten", "archives": [
+            {"stackName": "A", "settleSeconds": "5"}, {"stackName": "B"}]})

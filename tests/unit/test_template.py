@@ -138,7 +138,7 @@ def test_probe_function_is_a_python_lambda_on_the_newest_runtime(resources):
     _, fn = only(resources, "AWS::Lambda::Function")
     assert fn["Properties"]["Runtime"] == "python3.14"
     assert fn["Properties"]["Handler"] == "archive_probe.handler.handler"
-    assert fn["Properties"]["Timeout"] == 150  # max(90, 30) + 60
+    assert fn["Properties"]["Timeout"] == 180  # max(90, 30) + 90
 
 
 def test_probe_role_may_delete_only_probe_objects(resources):

@@ -133,6 +133,7 @@ def test_expiration_never_touches_the_logzio_verified_marker(combination):
                         "NoncurrentVersionExpiration": {"NoncurrentDays": 400},
                         "ObjectSizeGreaterThan": "1024"}
     assert rules[0]["Transitions"] == [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}]
+    assert rules[2] == {"Id": "ArchiveExpiredDeleteMarkers", "Status": "Enabled", "ExpiredObjectDeleteMarker": True}
 
 
 def test_several_archives_each_with_their_own_everything(combination):
@@ -151,7 +152,8 @@ def test_several_archives_each_with_their_own_everything(combination):
 def test_expiration_alone_and_key_rotation(combination):
     found = resources(combination("expire-only"))
     _, bucket = only(found, "AWS::S3::Bucket")
-    [rule] = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    rule, markers = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert markers["ExpiredObjectDeleteMarker"] is True
     assert (rule["Id"], rule["ExpirationInDays"], rule["ObjectSizeGreaterThan"]) == ("ArchiveExpiration", 90, "1024")
     _, key = only(found, "AWS::IAM::AccessKey")
     assert key["Properties"]["Serial"] == 3
