@@ -176,3 +176,28 @@ def test_lambda_asset_holds_only_the_runtime_package(shipped):
     shipped_files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
     expected = sorted(f"archive_probe/{p.name}" for p in (ROOT / "archive_probe").glob("*.py"))
     assert shipped_files == expected
+
+
+def test_runtime_package_knows_nothing_of_the_emulator():
+    """The same handler code runs in AWS and in the emulator: no branch, import or address
+    of the emulator in what ships (it finds endpoints through AWS_ENDPOINT_URL like any boto3
+    program), and nothing beyond the standard library and boto3/botocore."""
+    import ast
+    import sys
+
+    from stacks.permission_probe import ROOT
+
+    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore", "archive_probe"}
+    for path in sorted((ROOT / "archive_probe").glob("*.py")):
+        source = path.read_text()
+        if path.name != "cli.py":  # the command's --help may show an emulator endpoint as an example
+            for word in ("moto", "emulator", "localhost", "127.0.0.1"):
+                assert word not in source.lower(), f"{path.name} mentions {word}"
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            assert {name.split(".")[0] for name in names} <= allowed, (path.name, names)
