@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                              manual_commands([sys.executable, "-m", "bench.manual_boto3"], []), True))
 
         times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
-        for name, cmds, manual in variants:  # warm-up: .pyc files, page cache
+        for _, cmds, manual in variants:  # warm-up: .pyc files, page cache
             time_once(cmds, env, manual)
         for round_ in range(args.runs):
             order = variants[round_ % len(variants):] + variants[:round_ % len(variants)]

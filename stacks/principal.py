@@ -56,7 +56,6 @@ class LogzioPrincipal(Construct):
                 description="Assumed by Logz.io to archive logs to and restore them from the bucket.",
                 assumed_by=iam.AccountPrincipal(settings.logzio_account_id).with_conditions(
                     {"StringEquals": {"sts:ExternalId": settings.external_id}}))
-            grantee: iam.IPrincipal = self.role
         else:
             self.user = iam.User(self, "User")
             self.access_key = iam.AccessKey(self, "AccessKey", user=self.user, serial=settings.key_serial)
@@ -69,7 +68,6 @@ class LogzioPrincipal(Construct):
                     "accessKeyId": SecretValue.unsafe_plain_text(self.access_key.access_key_id),
                     "secretAccessKey": self.access_key.secret_access_key,
                 })
-            grantee = self.user
         self.policy = iam.Policy(self, "Policy", statements=statements,
                                  users=[self.user] if self.user else None,
                                  roles=[self.role] if self.role else None)

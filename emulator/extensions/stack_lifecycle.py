@@ -159,37 +159,23 @@ def resource_map_delete(self: Any, rollback: bool = False) -> None:
             self._parsed_resources.pop(lid, None)
             continue
         pending.append(lid)
-    last_error: BaseException | None = None
-    failed_final: list[ResourceOperationFailed] = []
-    attempts = 3  # moto's IAM deletes sometimes need a second pass (dependency quirks)
-    for attempt in range(attempts):
-        for lid in list(pending):
-            res = self._parsed_resources.get(lid)
-            rjson = self._resource_json_map[lid]
-            phys = getattr(res, "physical_resource_id", None)
-            if attempt == 0:
-                add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_IN_PROGRESS")
-            try:
-                self._delete_resource(res, rjson)
-            except (Exception, ResourceOperationFailed) as exc:
-                last_error = exc
-                reason = exc.reason if isinstance(exc, ResourceOperationFailed) else str(exc)
-                log.debug("delete of %s failed (attempt %d): %s", lid, attempt + 1, reason)
-                if attempt == attempts - 1 or isinstance(exc, ResourceOperationFailed):
-                    add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_FAILED", reason)
-                    if isinstance(exc, ResourceOperationFailed):
-                        pending.remove(lid)
-                        failed_final.append(exc)
-                continue
-            add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_COMPLETE")
-            self._parsed_resources.pop(lid, None)
-            pending.remove(lid)
-        if not pending:
-            break
-    if failed_final:
-        raise failed_final[0]
-    if pending:
-        raise ResourceOperationFailed(pending[0], str(last_error))
+    failures: list[ResourceOperationFailed] = []
+    for lid in pending:  # one pass: deletes go on past a failure, as CloudFormation's do
+        res = self._parsed_resources.get(lid)
+        rjson = self._resource_json_map[lid]
+        phys = getattr(res, "physical_resource_id", None)
+        add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_IN_PROGRESS")
+        try:
+            self._delete_resource(res, rjson)
+        except (Exception, ResourceOperationFailed) as exc:
+            failure = exc if isinstance(exc, ResourceOperationFailed) else ResourceOperationFailed(lid, str(exc))
+            add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_FAILED", failure.reason)
+            failures.append(failure)
+            continue
+        add_resource_event(stack, lid, phys, rjson["Type"], "DELETE_COMPLETE")
+        self._parsed_resources.pop(lid, None)
+    if failures:
+        raise failures[0]
 
 
 # --------------------------------------------------------------------------- Stack lifecycle

@@ -3,7 +3,6 @@
 import json
 import uuid
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
