@@ -53,7 +53,7 @@ UNRESTORABLE_STORAGE_CLASSES = {
 #: Settings of one archive; any other plain key is a typo and is refused.
 ARCHIVE_KEYS = ("stackName", "region", "bucketName", "existingBucket", "encryption", "kmsKeyArn",
                 "principal", "logzioAccountId", "externalId", "keySerial", "verify", "keyDeadlineSeconds",
-                "settleSeconds", "transitionDays", "storageClass", "expireDays")
+                "settleSeconds", "transitionDays", "storageClass", "expireDays", "allowBucketChange")
 KNOWN_KEYS = ARCHIVE_KEYS + ("archives",)
 #: Keys the CDK command line itself keeps in cdk.context.json (`cdk acknowledge`,
 #: `cdk cli-telemetry`): not ours, not typos.
@@ -89,6 +89,9 @@ class ArchiveSettings:
     key_deadline_seconds: int = 90
     settle_seconds: int = 30
     lifecycle: Lifecycle | None = None
+    #: True lets a deploy move the archive to another bucket; otherwise the probe fails any
+    #: update that changes the bucket (Logz.io would go on archiving to the old one).
+    allow_bucket_change: bool = False
 
     @property
     def bucket(self) -> str | None:
@@ -231,6 +234,7 @@ def _archive(values: Mapping[str, Any], name: Callable[[str], str] = str) -> Arc
         key_deadline_seconds=_integer(name("keyDeadlineSeconds"), values["keyDeadlineSeconds"], 90, 1, 600),
         settle_seconds=_integer(name("settleSeconds"), values["settleSeconds"], 30, 0, 300),
         lifecycle=lifecycle,
+        allow_bucket_change=_boolean(name("allowBucketChange"), values["allowBucketChange"], False),
     )
 
 
@@ -337,6 +341,17 @@ def _choice(setting: str, value: Any, kind: type[Enum], default: Enum):
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise SettingsError(f"{setting} '{value}' is not one of: {allowed}.") from None
+
+
+def _boolean(setting: str, value: Any, default: bool) -> bool:
+    """true/false from cdk.json (JSON booleans) or from -c (strings, any case)."""
+    if not _given(value):
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise SettingsError(f"{setting} '{value}' is not one of: true, false (leave it out for false).")
 
 
 def _integer(setting: str, value: Any, default: int | None, low: int, high: int) -> int | None:

@@ -301,3 +301,31 @@ def test_inherited_values_are_named_where_they_are_set():
     with pytest.raises(SettingsError, match=r"settleSeconds \(top-level, used by archives\[1\]\) 'ten'"):
         AppSettings.from_context({"settleSeconds": "ten", "archives": [
             {"stackName": "A", "settleSeconds": "5"}, {"stackName": "B"}]})
+
+
+@pytest.mark.parametrize("value, expected", [
+    (True, True), (False, False), ("true", True), ("false", False), ("TRUE", True), ("False", False),
+    (" true ", True), ("", False), (None, False)])
+def test_allow_bucket_change(value, expected):
+    assert parse(allowBucketChange=value).allow_bucket_change is expected
+
+
+def test_allow_bucket_change_is_off_by_default():
+    assert parse().allow_bucket_change is False
+
+
+@pytest.mark.parametrize("value", ["yes", "1", 1, 0, "on", "truee", [True]])
+def test_allow_bucket_change_refuses_other_values(value):
+    with pytest.raises(SettingsError) as error:
+        parse(allowBucketChange=value)
+    assert str(error.value) == (f"allowBucketChange '{value}' is not one of: true, false "
+                                "(leave it out for false).")
+
+
+def test_allow_bucket_change_per_archive():
+    settings = AppSettings.from_context({"archives": [
+        {"stackName": "A", "allowBucketChange": "true"}, {"stackName": "B"}]})
+    assert [a.allow_bucket_change for a in settings.archives] == [True, False]
+    with pytest.raises(SettingsError, match=r"archives\[1\].allowBucketChange 'maybe' is not one of: true, false"):
+        AppSettings.from_context({"archives": [{"stackName": "A"},
+                                               {"stackName": "B", "allowBucketChange": "maybe"}]})
