@@ -22,6 +22,10 @@ ACTIONS: tuple[str, ...] = (PUT_OBJECT, LIST_BUCKET, GET_OBJECT, GET_BUCKET_LOCA
 #: Every probe object lives below this prefix; nothing else is ever deleted.
 PROBE_PREFIX = "logzio-archive-probe/"
 
+#: Resource property (stacks/ sets it, the handler reads it): "true" lets an update move
+#: the archive to another bucket, which the probe refuses otherwise.
+ALLOW_BUCKET_CHANGE = "AllowBucketChange"
+
 # Error codes, grouped by what the probe does about them.
 KEY_NOT_PROPAGATED = frozenset({"InvalidAccessKeyId"})
 DENIED = frozenset({"AccessDenied", "AccessDeniedException", "AllAccessDisabled"})

@@ -86,6 +86,9 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
             skipped = "not checked during rollback"
             responder.succeed(attributes({action: skipped for action in checks.ACTIONS}, skipped, "",
                                          str(request.properties.get("Region", ""))))
+        elif request.request_type == "Update" and (refusal := _bucket_move_refused(request)):
+            log.warning("refused: %s", refusal)
+            responder.fail(refusal)
         else:
             _create_or_update(request, responder, hard_deadline, log_hint)
     except BadRequest as error:
@@ -185,6 +188,29 @@ def _delete(request: CustomResourceRequest, responder: Responder, hard_deadline:
             log.warning("could not look for leftover probe objects in %s: %s", bucket, error)
     log.info("removed leftover probe objects: %s", removed or "none")
     responder.succeed({"Removed": str(len(removed))})
+
+
+def _bucket_move_refused(request: CustomResourceRequest) -> str | None:
+    """Why this update must not point the archive at another bucket, or None.
+
+    Logz.io keeps the bucket name it was given while the principal's policy moves to the new
+    bucket (a changed or dropped bucketName replaces it; another existingBucket swaps it):
+    archiving would stop without a word. Only an explicit allowBucketChange lets it through.
+    Asked after the rollback test: a rollback Update carries old and new swapped."""
+    old = str((request.old_properties or {}).get("BucketName") or "")
+    new = str(request.properties.get("BucketName") or "")
+    if not old or not new or old == new:
+        return None
+    if str(request.properties.get(checks.ALLOW_BUCKET_CHANGE, "")).strip().lower() == "true":
+        log.info("bucket change from %s to %s allowed by %s", old, new, checks.ALLOW_BUCKET_CHANGE)
+        return None
+    return (f"This update moves the Logz.io archive from bucket {old} to bucket {new}, but Logz.io "
+            f"is still configured with {old} and would stop archiving (and restore would not find "
+            f"older archives). If this is not intended, keep the bucket setting as it was: "
+            f"bucketName={old} (or existingBucket={old}) in cdk.json, or no bucketName if {old}'s "
+            "name was generated; a deploy that changes or drops bucketName makes CloudFormation "
+            f"replace the bucket. This failed update rolls back to {old}. If the move is intended, "
+            f"deploy with -c allowBucketChange=true, then point Logz.io's archive settings at {new}.")
 
 
 def _rolling_back(request: CustomResourceRequest) -> bool:

@@ -19,7 +19,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from archive_probe.checks import PROBE_PREFIX
+from archive_probe.checks import ALLOW_BUCKET_CHANGE, PROBE_PREFIX
 
 from .principal import LogzioPrincipal
 from .settings import ArchiveSettings, Verify
@@ -89,6 +89,10 @@ class PermissionProbe(Construct):
         }
         if settings.verify is Verify.ALWAYS:
             properties["RunOnEveryDeploy"] = str(time.time_ns())
+        if settings.allow_bucket_change:
+            # Otherwise the probe fails an update that moves the archive to another bucket.
+            # Absent, not "false", when off: a stack deployed before the setting sees no change.
+            properties[ALLOW_BUCKET_CHANGE] = "true"
         self.resource = CustomResource(
             self, "Resource", service_token=self.function.function_arn, resource_type=RESOURCE_TYPE,
             properties=properties,

@@ -434,3 +434,84 @@ def test_rollback_is_recognised_even_when_old_properties_do_not_parse(network, r
     del data["ResourceProperties"]["SecretArn"]
     handler.handler(data, Context())
     assert responses.only()["Status"] == "SUCCESS"
+
+
+# --- Bucket guard: an update that moves the archive to another bucket
+
+OLD_BUCKET = "acme-logzio-archive-2025"
+
+
+def bucket_change(url, **properties) -> dict:
+    """An Update whose new properties name BUCKET and whose old ones name OLD_BUCKET."""
+    return event("update-bucket-change", url, **properties)
+
+
+def test_update_that_moves_the_bucket_fails_naming_both_without_probing(network, responses):
+    _, _, secret_reads = network  # nothing scripted: any S3 call would fail the stub
+    handler.handler(bucket_change(responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "FAILED"
+    reason = answer["Reason"]
+    assert reason.startswith(f"This update moves the Logz.io archive from bucket {OLD_BUCKET} to bucket "
+                             f"{BUCKET}, but Logz.io is still configured with {OLD_BUCKET} and would "
+                             "stop archiving")
+    # Both fixes: keep the old bucket, or allow the move and repoint Logz.io.
+    assert f"bucketName={OLD_BUCKET}" in reason and f"rolls back to {OLD_BUCKET}" in reason
+    assert f"-c allowBucketChange=true, then point Logz.io's archive settings at {BUCKET}." in reason
+    assert answer["PhysicalResourceId"] == f"logzio-archive-probe:{OLD_BUCKET}"  # the resource keeps its id
+    assert secret_reads == []  # the probe did not even start
+
+
+@pytest.mark.parametrize("value", ["false", "", "yes"])
+def test_only_allow_bucket_change_true_lets_the_move_through(network, responses, value):
+    handler.handler(bucket_change(responses.url, AllowBucketChange=value), Context())
+    assert responses.only()["Reason"].startswith("This update moves the Logz.io archive")
+
+
+def test_bucket_guard_message_fits_the_response_with_the_longest_names(network, responses):
+    from archive_probe.cfn import MAX_REASON
+
+    old, new = "o" * 255, "n" * 255  # existingBucket allows legacy names this long
+    data = bucket_change(responses.url, BucketName=new)
+    data["OldResourceProperties"]["BucketName"] = old
+    handler.handler(data, Context())
+    reason = responses.only()["Reason"]
+    assert len(reason) <= MAX_REASON and not reason.endswith("(see the log)")
+    assert reason.count(old) >= 3 and reason.count(new) >= 2
+
+
+def test_allowed_bucket_change_probes_the_new_bucket(network, responses):
+    user, role, secret_reads = network
+    user.put().list().get().locate()  # the stubs expect BUCKET, the new bucket
+    role.delete().ownership("BucketOwnerPreferred")
+    handler.handler(bucket_change(responses.url, AllowBucketChange="true"), Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["Data"]["Verdict"].startswith("all 4 permissions granted")
+    assert answer["PhysicalResourceId"] == PHYSICAL_ID  # the new bucket's: CloudFormation deletes the old
+    assert secret_reads == [SECRET_ARN]
+
+
+def test_rollback_of_a_bucket_change_passes(network, responses, monkeypatch):
+    """A failed move is rolled back by an Update from the new bucket back to the old one."""
+    monkeypatch.setattr(aws, "cloudformation_client", _stack_status("UPDATE_ROLLBACK_IN_PROGRESS"))
+    data = bucket_change(responses.url)
+    data["ResourceProperties"], data["OldResourceProperties"] = (data["OldResourceProperties"],
+                                                                 data["ResourceProperties"])
+    assert data["ResourceProperties"]["BucketName"] == OLD_BUCKET
+    handler.handler(data, Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS" and answer["Data"]["Verdict"] == "not checked during rollback"
+    assert network[2] == []
+
+
+def test_update_on_the_same_bucket_probes_as_before(network, responses):
+    user, role, secret_reads = network
+    user.put().list().get().locate()
+    role.delete().ownership("BucketOwnerPreferred")
+    handler.handler(event("update", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["Data"]["Verdict"].startswith("all 4 permissions granted")
+    assert answer["PhysicalResourceId"] == PHYSICAL_ID
+    assert secret_reads == [SECRET_ARN]

@@ -125,6 +125,8 @@ def test_probe_resource_runs_after_everything_it_checks(resources):
     assert len(props["PolicyDigest"]) == 16
     assert props["KeyDeadlineSeconds"] == "90" and props["SettleSeconds"] == "30"
     assert "RunOnEveryDeploy" not in props
+    # Absent, not "false": stacks deployed before allowBucketChange existed see no change.
+    assert "AllowBucketChange" not in props
     assert 0 < int(props["ServiceTimeout"]) <= 3600
     assert int(props["ServiceTimeout"]) > fn["Properties"]["Timeout"]
     user_policy_id = next(name for name, p in of_type(resources, "AWS::IAM::Policy").items()

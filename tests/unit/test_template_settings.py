@@ -157,3 +157,16 @@ def test_expiration_alone_and_key_rotation(combination):
     assert (rule["Id"], rule["ExpirationInDays"], rule["ObjectSizeGreaterThan"]) == ("ArchiveExpiration", 90, "1024")
     _, key = only(found, "AWS::IAM::AccessKey")
     assert key["Properties"]["Serial"] == 3
+
+
+@pytest.fixture(scope="module")
+def bucket_change_allowed():
+    from tests.support import synth
+
+    return synth({"allowBucketChange": "true", "bucketName": "acme-logzio-archive-2026"})
+
+
+def test_allow_bucket_change_reaches_the_probe(bucket_change_allowed):
+    _, probe = only(resources(bucket_change_allowed), "Custom::LogzioArchiveProbe")
+    assert probe["Properties"]["AllowBucketChange"] == "true"
+    assert lint(bucket_change_allowed.raw()) == []
