@@ -25,6 +25,9 @@ PROBE_PREFIX = "logzio-archive-probe/"
 #: Resource property (stacks/ sets it, the handler reads it): "true" lets an update move
 #: the archive to another bucket, which the probe refuses otherwise.
 ALLOW_BUCKET_CHANGE = "AllowBucketChange"
+#: Resource attribute (the handler sets it, stacks/ outputs it): the access key id or role
+#: ARN the probe ran as.
+PROBED_CREDENTIALS = "ProbedCredentials"
 
 # Error codes, grouped by what the probe does about them.
 KEY_NOT_PROPAGATED = frozenset({"InvalidAccessKeyId"})

@@ -44,12 +44,15 @@ def physical_id(bucket: str) -> str:
     return f"logzio-archive-probe:{bucket}"
 
 
-def attributes(statuses: Mapping[str, str], verdict: str, probe_key: str, bucket_region: str) -> dict:
+def attributes(statuses: Mapping[str, str], verdict: str, probe_key: str, bucket_region: str,
+               probed_credentials: str) -> dict:
     """Every attribute the template may read (Fn::GetAtt), on every SUCCESS: CloudFormation
-    fails a read of an attribute the answer left out, even during a rollback."""
+    fails a read of an attribute the answer left out, even during a rollback.
+    `probed_credentials`: the access key id or role ARN the probe ran as."""
     data = {ATTRIBUTE_OF[action]: statuses[action] for action in checks.ACTIONS}
     data["Checks"] = "; ".join(f"{action}={statuses[action]}" for action in checks.ACTIONS)
     data.update(Verdict=verdict, ProbeKey=probe_key, BucketRegion=bucket_region)
+    data[checks.PROBED_CREDENTIALS] = probed_credentials
     return data
 
 
@@ -84,8 +87,10 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
             # A failed update is rolled back by a second Update with the old properties, sent
             # before the policy itself is restored: probing now would fail the rollback too.
             skipped = "not checked during rollback"
+            # The principal being restored: what the probe last ran as before the failed update.
+            restored = request.properties.get("RoleArn") or request.properties.get("AccessKeyId") or ""
             responder.succeed(attributes({action: skipped for action in checks.ACTIONS}, skipped, "",
-                                         str(request.properties.get("Region", ""))))
+                                         str(request.properties.get("Region", "")), str(restored)))
         elif request.request_type == "Update" and (refusal := _bucket_move_refused(request)):
             log.warning("refused: %s", refusal)
             responder.fail(refusal)
@@ -137,8 +142,11 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
     verdict = (f"all {len(report.checks)} permissions granted: "
                + ", ".join(check.action for check in report.checks) + _leftover_note(report)
                + "".join(f" Note: {note}." for note in report.notes))
+    # The key id read from the secret (not the AccessKeyId property): what Logz.io gets too.
+    probed_as = props.role_arn or key.access_key_id
     responder.succeed(attributes({check.action: check.status.value for check in report.checks},
-                                 verdict, report.probe_key, report.bucket_region or props.region),
+                                 verdict, report.probe_key, report.bucket_region or props.region,
+                                 probed_as),
                       physical_id(props.bucket_name))
 
 

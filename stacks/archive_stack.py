@@ -5,6 +5,8 @@ from __future__ import annotations
 from aws_cdk import Aws, CfnOutput, Stack
 from constructs import Construct
 
+from archive_probe.checks import PROBED_CREDENTIALS
+
 from .archive_bucket import archive_bucket
 from .nag_suppressions import suppress_reviewed_findings
 from .permission_probe import PermissionProbe
@@ -46,3 +48,5 @@ class ArchiveStack(Stack):
             output("KmsKeyArn", self.key.key_arn, "KMS key that encrypts the archives")
         output("ProbeVerdict", self.probe.attribute("Verdict"), "What the deploy-time probe found")
         output("ProbeChecks", self.probe.attribute("Checks"), "Each permission the probe checked, as Logz.io's principal")
+        output("ProbedCredentials", self.probe.attribute(PROBED_CREDENTIALS),
+               "Access key id or role ARN the deploy-time probe ran as")

@@ -139,6 +139,7 @@ def test_create_all_granted(network, responses, caplog):
     assert answer["Data"]["GetObject"] == answer["Data"]["GetBucketLocation"] == "granted"
     assert answer["Data"]["Verdict"].startswith("all 4 permissions granted: s3:PutObject, s3:ListBucket")
     assert answer["Data"]["BucketRegion"] == "us-east-1"
+    assert answer["Data"]["ProbedCredentials"] == "AKIAIOSFODNN7EXAMPLE"
     assert answer["RequestId"] == "d3c1a7c2-8e1b-4a57-9f0e-6a5d4c3b2a19"
     assert answer["LogicalResourceId"] == "PermissionProbe9C80C6C0"
     assert responses.headers[0].get("Content-Type", "") == ""
@@ -263,6 +264,8 @@ def test_update_during_rollback_succeeds_without_probing(network, responses, mon
     read = {o["Value"]["Fn::GetAtt"][1] for o in shipped.raw()["Outputs"].values()
             if isinstance(o["Value"], dict) and "Fn::GetAtt" in o["Value"]}
     assert read and read <= set(answer["Data"])
+    assert "ProbedCredentials" in read
+    assert answer["Data"]["ProbedCredentials"] == "AKIAIOSFODNN7EXAMPLE"  # the restored key's id
     assert network[2] == []  # the secret was not even read
 
 
@@ -317,6 +320,8 @@ def test_role_mode_assumes_the_role_with_the_external_id(network, responses, mon
     role.delete()
     handler.handler(role_event(responses.url), Context())
     assert responses.only()["Status"] == "SUCCESS"
+    # The role, not the temporary key the assumption returned.
+    assert responses.only()["Data"]["ProbedCredentials"] == ROLE_ARN
     assert assumed == [(ROLE_ARN, "logzio:aws:extid:x1", "us-east-1")]
     assert secret_reads == []
 
@@ -515,3 +520,25 @@ def test_update_on_the_same_bucket_probes_as_before(network, responses):
     assert answer["Data"]["Verdict"].startswith("all 4 permissions granted")
     assert answer["PhysicalResourceId"] == PHYSICAL_ID
     assert secret_reads == [SECRET_ARN]
+
+
+# --- ProbedCredentials: what the probe really ran as
+
+def test_probed_credentials_are_the_key_read_from_the_secret(network, responses):
+    """Not the AccessKeyId property: a secret holding another key than the stack's shows here."""
+    user, role, _ = network
+    user.put().list().get().locate()
+    role.delete().ownership("BucketOwnerPreferred")
+    handler.handler(event("create", responses.url, AccessKeyId="AKIAPROPERTYONLY0000"), Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS"
+    assert answer["Data"]["ProbedCredentials"] == "AKIAIOSFODNN7EXAMPLE"
+
+
+def test_rollback_in_role_mode_names_the_role(network, responses, monkeypatch):
+    monkeypatch.setattr(aws, "cloudformation_client", _stack_status("UPDATE_ROLLBACK_IN_PROGRESS"))
+    data = role_event(responses.url)
+    data["RequestType"] = "Update"
+    handler.handler(data, Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS" and answer["Data"]["ProbedCredentials"] == ROLE_ARN

@@ -165,10 +165,17 @@ def test_probe_role_may_delete_only_probe_objects(resources):
 def test_outputs_give_everything_logzio_asks_for(shipped):
     outputs = shipped.raw()["Outputs"]
     assert set(outputs) == {"BucketName", "Region", "UserName", "AccessKeyId", "SecretArn",
-                            "GetSecretCommand", "ProbeVerdict", "ProbeChecks"}
+                            "GetSecretCommand", "ProbeVerdict", "ProbeChecks", "ProbedCredentials"}
     command = json.dumps(outputs["GetSecretCommand"]["Value"])
     assert "aws secretsmanager get-secret-value --secret-id " in command
     assert outputs["ProbeVerdict"]["Value"]["Fn::GetAtt"][1] == "Verdict"
+
+
+def test_probed_credentials_output_is_what_the_probe_ran_as(shipped, resources):
+    probe_id, _ = only(resources, "Custom::LogzioArchiveProbe")
+    output = shipped.raw()["Outputs"]["ProbedCredentials"]
+    assert output["Value"] == {"Fn::GetAtt": [probe_id, "ProbedCredentials"]}
+    assert output["Description"] == "Access key id or role ARN the deploy-time probe ran as"
 
 
 def test_lambda_asset_holds_only_the_runtime_package(shipped):

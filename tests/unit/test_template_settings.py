@@ -116,6 +116,8 @@ def test_role_instead_of_keys(combination):
     assert outputs["ExternalId"]["Value"] == ROLE["externalId"]
     assert outputs["RoleArn"]["Value"] == {"Fn::GetAtt": [role_id, "Arn"]}
     assert not {"AccessKeyId", "SecretArn", "GetSecretCommand", "UserName"} & set(outputs)
+    probe_id, _ = only(found, "Custom::LogzioArchiveProbe")
+    assert outputs["ProbedCredentials"]["Value"] == {"Fn::GetAtt": [probe_id, "ProbedCredentials"]}
 
 
 def test_role_with_an_existing_bucket(combination):
