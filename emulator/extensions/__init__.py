@@ -1,15 +1,24 @@
 """Extensions that close the gaps between moto 5.2.5 and real AWS for CDK deploys.
 
 Every module patches one of moto's own model/response classes in a small, bounded
-way.  ``apply_all()`` is idempotent and must run before the moto server handles
-its first CloudFormation request (``Emulator.start()`` does this).
+way, written against moto MOTO_VERSION and nothing else: ``apply_all()`` refuses to run
+on another moto version (the patched internals change between releases).  It is
+idempotent and must run before the moto server handles its first CloudFormation request
+(``Emulator.start()`` does this).
 
 Modules:
   secret_model      - CloudFormation model for AWS::SecretsManager::Secret
   local_lambda      - run Python Lambda functions in a local subprocess (no Docker)
   custom_resource   - Custom:: resources: invoke, wait for the cfn response, honour FAILED
   stack_lifecycle   - asynchronous create/update with per-resource events and rollback
-  resource_authz    - IAM authorization against the real resource ARN (secretsmanager, kms, lambda)
+  stack_update      - updates in CloudFormation's order: resolved-property diff, replacement
+                      (create new, update dependents, delete old at cleanup), journal rollback
+  update_parameters - UsePreviousValue for a parameter that took its default (BootstrapVersion)
+  changeset_lookup  - deleting a missing change set succeeds; describing one: ChangeSetNotFound
+  bucket_settings   - a CloudFormation bucket's versioning, ownership, public access block, lifecycle
+  s3_action_names   - GetBucketOwnershipControls (and kin) authorized as their own IAM actions
+  resource_authz    - IAM authorization against the real resource ARN (secretsmanager, kms, lambda,
+                      cloudformation)
   changeset_guard   - change-set execution goes through the same lifecycle (no false CREATE_COMPLETE)
   cli_compat        - cloudtrail:LookupEvents stub (the CDK CLI calls it after a failed deploy)
   iam_inline_policy - user-only inline policies no longer break every role delete
@@ -39,18 +48,36 @@ class EmulatorState:
 
 STATE = EmulatorState()
 
+#: The moto release every extension was written and tested against.
+MOTO_VERSION = "5.2.5"
+
+
+class UnsupportedMotoVersion(RuntimeError):
+    pass
+
 
 def apply_all() -> None:
+    import moto
+
+    if moto.__version__ != MOTO_VERSION:
+        raise UnsupportedMotoVersion(
+            f"The emulator's extensions patch moto {MOTO_VERSION} internals, but moto {moto.__version__} "
+            f"is installed. Install the pinned one (pip install -r requirements-dev.txt -c constraints.txt, "
+            f"or `make setup`), or port emulator/extensions/ to the new release and change MOTO_VERSION.")
     from . import (
+        bucket_settings,
         changeset_guard,
+        changeset_lookup,
         cli_compat,
         custom_resource,
         iam_inline_policy,
         local_lambda,
         resource_authz,
+        s3_action_names,
         secret_model,
         stack_lifecycle,
         trust_policy,
+        update_parameters,
     )
 
     with STATE.lock:
@@ -64,6 +91,10 @@ def apply_all() -> None:
             cli_compat,
             iam_inline_policy,
             trust_policy,
+            update_parameters,
+            changeset_lookup,
+            bucket_settings,
+            s3_action_names,
         ):
             if mod.__name__ not in STATE.applied:
                 mod.apply()

@@ -19,7 +19,8 @@ This extension:
     resource with CloudFormation's text "Received response status [FAILED] from
     custom resource. Message returned: <Reason> (RequestId: <id>)", which makes the
     stack roll back (see stack_lifecycle); a failed Create is still sent a Delete
-    during rollback, like CloudFormation does;
+    during rollback, like CloudFormation does; a new physical id answered to an Update
+    gets the old id a Delete in the update's cleanup (stack_update);
   * a handler that ends without responding fails the resource after a short grace
     period (CloudFormation would wait up to an hour, or ServiceTimeout seconds).
 """
@@ -160,10 +161,13 @@ class EmulatedCustomResource(CustomModel):
         cloudformation_json: dict[str, Any], account_id: str, region_name: str,
     ) -> "EmulatedCustomResource":
         new_props = cloudformation_json.get("Properties", {})
-        response = original_resource._request("Update", new_props, old_properties=original_resource.properties)
+        old_props = original_resource.properties
+        response = original_resource._request("Update", new_props, old_properties=old_props)
+        # Failed or not, these were the resource's last requested properties: a rollback
+        # sends them as OldResourceProperties, as CloudFormation does.
+        original_resource.properties = new_props
         if response.get("Status") != "SUCCESS":
             raise ResourceOperationFailed(original_resource.logical_id, cls._failure_reason(response))
-        original_resource.properties = new_props
         if response.get("PhysicalResourceId"):
             original_resource.physical_id = response["PhysicalResourceId"]
         original_resource.set_data(response.get("Data") or {})
@@ -173,6 +177,19 @@ class EmulatedCustomResource(CustomModel):
         response = self._request("Delete", self.properties)
         if response.get("Status") != "SUCCESS":
             raise ResourceOperationFailed(self.logical_id, self._failure_reason(response))
+
+    def send_delete(self, physical_id: str, properties: dict[str, Any]) -> None:
+        """The Delete CloudFormation sends in an update's cleanup when the handler answered a
+        new physical id: to the old id, with the old properties; a failure is only logged."""
+        current = self.physical_id
+        self.physical_id = physical_id
+        try:
+            response = self._request("Delete", properties)
+        finally:
+            self.physical_id = current
+        if response.get("Status") != "SUCCESS":
+            log.warning("cleanup Delete of %s (%s) failed: %s", self.logical_id, physical_id,
+                        self._failure_reason(response))
 
 
 # --------------------------------------------------------------------------- response endpoint

@@ -12,8 +12,11 @@ maps the request's identifier parameter to the resource ARN:
   * secretsmanager: SecretId (name, partial or full ARN) -> the secret's full ARN
     (for an unknown secret, or CreateSecret/Name, ``...:secret:<name>-??????``);
   * kms: KeyId (id, ARN or alias) -> ``arn:aws:kms:<r>:<a>:key/<id>``;
-  * lambda: the function name in the URL path -> the function ARN.
-Requests without an identifier (List*, CreateKey, ...) stay on ``*``.
+  * lambda: the function name in the URL path -> the function ARN;
+  * cloudformation: StackName (name or stack id) -> the stack id, which is its ARN (so
+    ``cloudformation:DescribeStacks`` granted on ``AWS::StackId``, as the probe's role
+    has it, is allowed; moto denied it);
+Requests without an identifier (List*, CreateKey, DescribeStacks of all, ...) stay on ``*``.
 """
 
 from __future__ import annotations
@@ -83,11 +86,31 @@ def _lambda_resource(self: Any) -> str:
     return f"arn:{_partition(self)}:lambda:{self.region}:{self.current_account}:function:{name}"
 
 
+def _cloudformation_resource(self: Any) -> str:
+    from moto.cloudformation.models import cloudformation_backends
+
+    name = _param(self, "StackName")
+    if not name:
+        return "*"
+    if str(name).startswith("arn:"):
+        return name
+    try:
+        backend = cloudformation_backends[self.current_account][self.region]
+        for stack in backend.stacks.values():
+            if stack.name == name:
+                return stack.stack_id
+    except Exception:
+        pass
+    return f"arn:{_partition(self)}:cloudformation:{self.region}:{self.current_account}:stack/{name}/*"
+
+
 def apply() -> None:
     from moto.awslambda.responses import LambdaResponse
+    from moto.cloudformation.responses import CloudFormationResponse
     from moto.kms.responses import KmsResponse
     from moto.secretsmanager.responses import SecretsManagerResponse
 
     SecretsManagerResponse._determine_resource = _secretsmanager_resource
     KmsResponse._determine_resource = _kms_resource
     LambdaResponse._determine_resource = _lambda_resource
+    CloudFormationResponse._determine_resource = _cloudformation_resource

@@ -7,12 +7,13 @@ and the secret never exists.
 This extension: registers a CloudFormationModel that creates the secret in moto's
 Secrets Manager backend (SecretString or GenerateSecretString, Name, Description,
 KmsKeyId, Tags), returns the secret ARN for ``Ref`` and ``Fn::GetAtt Id``, updates the
-value/description on stack update, and force-deletes on stack delete/rollback.
+value/description on stack update (a new version, as CloudFormation makes), and force-deletes on stack delete/rollback.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
@@ -115,9 +116,12 @@ class SecretsManagerSecretModel(CloudFormationModel):
             return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
         backend = _backend(account_id, region_name)
         value = _secret_value(backend, props) if "SecretString" in props else None
+        # moto's update_secret without a ClientRequestToken answers ResourceExistsException;
+        # CloudFormation's update makes a new version, as a fresh token does.
         backend.update_secret(
-            original_resource.arn,
+            original_resource.name,
             secret_string=value,
+            client_request_token=str(uuid.uuid4()),
             kms_key_id=props.get("KmsKeyId"),
             description=props.get("Description"),
         )

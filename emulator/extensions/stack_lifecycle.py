@@ -18,8 +18,10 @@ This extension (patches on moto's Stack / ResourceMap / parsing functions):
     create: [X]. Rollback requested by user."), created resources deleted in reverse
     creation order (Retain kept, RetainExceptOnCreate deleted), ROLLBACK_COMPLETE
     (ROLLBACK_FAILED if a delete failed);
-  * a failed update -> UPDATE_ROLLBACK_IN_PROGRESS, previous template re-applied,
-    UPDATE_ROLLBACK_COMPLETE;
+  * updates in CloudFormation's order with a cleanup phase, and a failed update ->
+    UPDATE_ROLLBACK_IN_PROGRESS, undone from the update's journal, UPDATE_ROLLBACK_COMPLETE
+    (the update engine itself is stack_update.py);
+  * a failed delete -> DELETE_FAILED, the stack stays listed (moto lost it);
   * Outputs are hidden and resources are listed without lazy creation while a stack
     is not in a *_COMPLETE state.
 """
@@ -213,7 +215,11 @@ def stack_create_resources(self: Any) -> None:
 
 def stack_update(self: Any, template: str, role_arn: str | None = None, parameters: dict | None = None,
                  tags: dict | None = None) -> None:
-    old_template, old_params = self.template, dict(self.resource_map.input_parameters or {})
+    from . import stack_update as engine
+
+    journal = engine.Journal(old_template=self.template_dict,
+                             old_parameters=dict(self.resource_map.input_parameters or {}))
+    old_template = self.template
     self.status = "UPDATE_IN_PROGRESS"
     self._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
     self.template = template
@@ -225,11 +231,12 @@ def stack_update(self: Any, template: str, role_arn: str | None = None, paramete
 
     def work() -> None:
         try:
-            self.resource_map.update(new_template_dict, parameters)
+            engine.update_resources(self, new_template_dict, parameters, journal)
             self.output_map = self._create_output_map()
             if parameters:
                 self.parameters = parameters
             _set_stack_status(self, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+            engine.clean_up(self, journal)
             _set_stack_status(self, "UPDATE_COMPLETE")
         except (Exception, ResourceOperationFailed) as exc:
             failed = exc.logical_id if isinstance(exc, ResourceOperationFailed) else "?"
@@ -240,24 +247,40 @@ def stack_update(self: Any, template: str, role_arn: str | None = None, paramete
             try:
                 self.template = old_template
                 self._parse_template()
-                self.resource_map.update(self.template_dict, old_params or None)
+                engine.roll_back(self, journal)
                 self.output_map = self._create_output_map()
                 _set_stack_status(self, "UPDATE_ROLLBACK_COMPLETE")
             except (Exception, ResourceOperationFailed) as rexc:
-                log.error("stack %s update rollback failed: %s", self.name, rexc)
+                log.error("stack %s update rollback failed: %s", self.name, traceback.format_exc())
                 _set_stack_status(self, "UPDATE_ROLLBACK_FAILED", str(getattr(rexc, "reason", rexc)))
 
     _run(self, work)
 
 
 def stack_delete(self: Any) -> None:
+    self.status = "DELETE_IN_PROGRESS"
     self._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
     try:
         resource_map_delete(self.resource_map, rollback=False)
     except (Exception, ResourceOperationFailed) as exc:
-        _set_stack_status(self, "DELETE_FAILED", str(getattr(exc, "reason", exc)))
-        raise RuntimeError(f"stack delete failed: {getattr(exc, 'reason', exc)}") from None
+        _set_stack_status(self, "DELETE_FAILED", "The following resource(s) failed to delete: "
+                                                 f"[{getattr(exc, 'logical_id', '?')}]. ")
+        return
     _set_stack_status(self, "DELETE_COMPLETE")
+
+
+def backend_delete_stack(self: Any, name_or_stack_id: str) -> None:
+    """DeleteStack answers at once; a stack whose delete failed stays, as DELETE_FAILED
+    (moto dropped it from the list of stacks before deleting, and lost it on a failure)."""
+    for stack in list(self.stacks.values()):
+        if name_or_stack_id in (stack.stack_id, stack.name):
+            stack.delete()
+            if stack.status == "DELETE_FAILED":
+                return
+            self.stacks.pop(stack.stack_id, None)
+            self.deleted_stacks[stack.stack_id] = stack
+            for export in stack.exports:
+                self.exports.pop(export.name, None)
 
 
 _SETTLED = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
@@ -288,4 +311,7 @@ def apply() -> None:
     Stack.create_resources = stack_create_resources
     Stack.update = stack_update
     Stack.delete = stack_delete
+    from moto.cloudformation.models import CloudFormationBackend
+
+    CloudFormationBackend.delete_stack = backend_delete_stack
     Stack.stack_status_reason = None
