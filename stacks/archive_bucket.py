@@ -44,8 +44,13 @@ def archive_bucket(scope: Construct, settings: ArchiveSettings) -> BucketAndKey:
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
         # No archived object can be silently overwritten or lost.
         versioned=True,
-        # Deleting the stack never deletes logs.
-        removal_policy=RemovalPolicy.RETAIN,
+        # RetainExceptOnCreate (UpdateReplacePolicy Retain): an update, a replacement or deleting
+        # the stack never deletes logs. Only when the deploy that creates the bucket rolls back is
+        # it deleted, so that deploy can be retried with the same bucketName. Such a bucket has
+        # only ever held the probe object, which the probe removes (on rollback too, in its
+        # Delete, before the bucket goes); were anything left, the delete would fail instead, as
+        # CloudFormation never empties a bucket.
+        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         lifecycle_rules=_lifecycle_rules(settings) or None,
     )
     rule_ids = [rule.id for rule in _lifecycle_rules(settings)]
@@ -64,8 +69,11 @@ def _encryption_key(scope: Construct, settings: ArchiveSettings) -> kms.IKey | N
         return kms.Key.from_key_arn(scope, "ArchiveKey", settings.kms_key_arn)
     return kms.Key(scope, "ArchiveKey", enable_key_rotation=True,
                    description=f"Encrypts the Logz.io log archive of stack {settings.stack_name}",
-                   # Archives encrypted with it must stay readable after the stack is gone.
-                   removal_policy=RemovalPolicy.RETAIN)
+                   # Archives encrypted with it must stay readable after the stack is gone, so
+                   # it is kept on update, replacement and stack delete. Only a rollback of the
+                   # deploy that creates it schedules its deletion (it then encrypted nothing but
+                   # the probe object), so retries leave no unused keys behind.
+                   removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
 
 
 def _lifecycle_rules(settings: ArchiveSettings) -> list[s3.LifecycleRule]:

@@ -26,7 +26,9 @@ def resources(shipped):
 
 def test_bucket_keeps_archive_and_restore_working(template, resources):
     template.has_resource("AWS::S3::Bucket", {
-        "DeletionPolicy": "Retain",
+        # Kept on update, replacement and stack delete; deleted only when its own creation
+        # rolls back (then it is new and empty, and a retry may reuse its name).
+        "DeletionPolicy": "RetainExceptOnCreate",
         "UpdateReplacePolicy": "Retain",
         "Properties": {
             "PublicAccessBlockConfiguration": {

@@ -60,7 +60,8 @@ def test_kms_with_a_new_key(combination):
     found = resources(combination("kms"))
     key_id, key = only(found, "AWS::KMS::Key")
     assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain", "archives must stay readable after the stack is gone"
+    # Archives must stay readable after the stack is gone; only a rolled-back creation deletes it.
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     _, bucket = only(found, "AWS::S3::Bucket")
     assert bucket["Properties"]["BucketEncryption"] == {"ServerSideEncryptionConfiguration": [{
         "BucketKeyEnabled": True,
