@@ -13,14 +13,14 @@ import sys
 from stacks.settings import AppSettings, SettingsError
 
 
-def build_app(context: dict | None = None, settings: AppSettings | None = None):
+def build_app(context: dict | None = None, settings: AppSettings | None = None, outdir: str | None = None):
     import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks
 
     from stacks.archive_stack import ArchiveStack
 
     settings = settings or AppSettings.from_context(context or {})
-    app = cdk.App(context=context)
+    app = cdk.App(context=context, outdir=outdir)
     for archive in settings.archives:
         ArchiveStack(app, archive.stack_name, settings=archive,
                      env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"),

@@ -35,6 +35,9 @@ WATCHDOG_MARGIN = PUT_TIMEOUT * PUT_TRIES + 3.0
 #: way, the probe object's removal, the object-ownership read), so a verdict beats the watchdog.
 ANSWER_MARGIN = WATCHDOG_MARGIN + 3 * aws.CALL_SECONDS
 
+#: What each check reports after a rolled-back update (the probe does not run then).
+ROLLBACK_STATUS = "not checked during rollback"
+
 #: Attribute names of the resource (Fn::GetAtt Probe.<name>), one per permission.
 ATTRIBUTE_OF = {checks.PUT_OBJECT: "PutObject", checks.LIST_BUCKET: "ListBucket",
                 checks.GET_OBJECT: "GetObject", checks.GET_BUCKET_LOCATION: "GetBucketLocation"}
@@ -86,10 +89,14 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
         elif request.request_type == "Update" and _rolling_back(request):
             # A failed update is rolled back by a second Update with the old properties, sent
             # before the policy itself is restored: probing now would fail the rollback too.
-            skipped = "not checked during rollback"
+            # The outputs keep saying so until the next deploy that re-runs the probe: tell
+            # the reader how to re-check now.
+            stack_name = request.stack_id.split("/")[1] if request.stack_id.count("/") >= 2 else "STACK"
+            verdict = (f"{ROLLBACK_STATUS}: the settings before the failed update are back; re-check them "
+                       f"with: python -m archive_probe check --stack {stack_name}")
             # The principal being restored: what the probe last ran as before the failed update.
             restored = request.properties.get("RoleArn") or request.properties.get("AccessKeyId") or ""
-            responder.succeed(attributes({action: skipped for action in checks.ACTIONS}, skipped, "",
+            responder.succeed(attributes({action: ROLLBACK_STATUS for action in checks.ACTIONS}, verdict, "",
                                          str(request.properties.get("Region", "")), str(restored)))
         elif request.request_type == "Update" and (refusal := _bucket_move_refused(request)):
             log.warning("refused: %s", refusal)

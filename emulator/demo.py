@@ -35,9 +35,8 @@ def deploy(emu: Emulator, stacks: list[str], context: dict[str, str], out_dir: s
     return cdk_deploy(emu, CDK, str(ROOT), stacks, context=context, extra_args=app)
 
 
-def bootstrap(emu: Emulator, out_dir: str) -> tuple[int, str]:
-    return cdk_bootstrap(emu, CDK, str(ROOT),
-                         extra_args=["--app", f"{sys.executable} app.py", "--output", out_dir])
+def bootstrap(emu: Emulator) -> tuple[int, str]:
+    return cdk_bootstrap(emu, CDK)  # no synth: the environment is named
 
 
 def outputs(emu: Emulator, stack: str) -> dict[str, str]:
@@ -96,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Embedded AWS emulator on {emu.endpoint_url} (account {emu.account}, {emu.region}, "
               "IAM enforced)")
         print("cdk bootstrap ...", flush=True)
-        code, log = bootstrap(emu, os.path.join(work, "cdk.out"))
+        code, log = bootstrap(emu)
         if code != 0:
             print(log, file=sys.stderr)
             print("Error: cdk bootstrap failed against the emulator (output above).", file=sys.stderr)

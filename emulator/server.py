@@ -160,19 +160,26 @@ def _cdk(cdk_cmd: str | Sequence[str]) -> list[str]:
     return cdk_cmd.split() if isinstance(cdk_cmd, str) else list(cdk_cmd)
 
 
-def cdk_bootstrap(emu: Emulator, cdk_cmd: str | Sequence[str], app_dir: str, timeout: float = 600,
+def cdk_bootstrap(emu: Emulator, cdk_cmd: str | Sequence[str], timeout: float = 600,
                   extra_args: Sequence[str] = ()) -> tuple[int, str]:
-    """``cdk bootstrap aws://<account>/<region>`` against the emulator."""
+    """``cdk bootstrap aws://<account>/<region>`` against the emulator.
+
+    Run from an empty folder: with the environment named, the command line needs no app,
+    and in the project folder it would synthesize it first (seconds, for nothing)."""
     cmd = _cdk(cdk_cmd) + ["bootstrap", f"aws://{emu.account}/{emu.region}", "--no-notices", *extra_args]
-    return _run(cmd, emu.admin_env(), app_dir, timeout)
+    with tempfile.TemporaryDirectory(prefix="cdk-bootstrap-") as empty:
+        return _run(cmd, emu.admin_env(), empty, timeout)
 
 
 def cdk_deploy(emu: Emulator, cdk_cmd: str | Sequence[str], app_dir: str, stacks: Sequence[str] = ("--all",),
                context: dict[str, str] | None = None, extra_args: Sequence[str] = (),
-               timeout: float = 900) -> tuple[int, str]:
-    """``cdk deploy --method=direct --require-approval never`` against the emulator."""
-    cmd = _cdk(cdk_cmd) + ["deploy", *stacks, "--method=direct", "--require-approval", "never",
-                           "--no-notices", "--progress", "events"]
+               timeout: float = 900, method: str | None = "direct") -> tuple[int, str]:
+    """``cdk deploy --require-approval never`` against the emulator; ``method=None`` is the
+    command line's default (a change set), as a user's plain ``cdk deploy``."""
+    cmd = _cdk(cdk_cmd) + ["deploy", *stacks, "--require-approval", "never", "--no-notices",
+                           "--progress", "events"]
+    if method:
+        cmd.append(f"--method={method}")
     for k, v in (context or {}).items():
         cmd += ["--context", f"{k}={v}"]
     cmd += list(extra_args)

@@ -22,13 +22,10 @@ REFUSE = False
 def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
     from moto.cloudformation.exceptions import ValidationError
 
-    change_set = self.change_sets.get(change_set_name)
-    if change_set is None:
-        for cs in self.change_sets.values():
-            if cs.change_set_name == change_set_name and (
-                stack_name is None or stack_name in (cs.stack_name, cs.stack_id)
-            ):
-                change_set = cs
+    from .changeset_lookup import find
+
+    found = find(self, change_set_name, stack_name)
+    change_set = self.change_sets[found] if found is not None else None
     if change_set is None:
         raise ValidationError(stack_name or change_set_name)
     if REFUSE:

@@ -7,9 +7,14 @@ retries for about a minute, so the second ``cdk deploy`` of a stack hangs at "Wa
 changeset ... to finish deleting". ``DescribeChangeSet`` of a missing change set answers
 ValidationError where AWS answers ``ChangeSetNotFound`` (which the CLI waits for).
 
+moto also finds a change set by name across every stack ever made, deleted ones
+included: after a failed first deploy the CLI deletes the stack and creates it again with
+a change set of the same name, and moto hands back the old, executed one.
+
 This extension: deleting a missing change set succeeds and does nothing; describing one
-raises ``ChangeSetNotFound``. A change set is still found by ARN or by name (for the
-stack given, when one is).
+raises ``ChangeSetNotFound``. A change set is found by ARN, or by name among the live
+stacks' change sets (the stack given, when one is; the newest first), for Describe,
+Delete and Execute alike.
 """
 
 from __future__ import annotations
@@ -17,35 +22,44 @@ from __future__ import annotations
 from typing import Any
 
 
-def _find(backend: Any, name: str) -> str | None:
+def find(backend: Any, name: str, stack_name: str | None = None) -> str | None:
+    """The change set's id: by ARN, else the newest of that name on a live stack (the one
+    named, when one is). A deleted stack's change sets are gone, as in AWS."""
     if name in backend.change_sets:
         return name
-    for change_set_id, change_set in backend.change_sets.items():
-        if change_set.change_set_name == name:
+    for change_set_id, change_set in reversed(list(backend.change_sets.items())):
+        if change_set.change_set_name != name or change_set.stack_id not in backend.stacks:
+            continue
+        if stack_name in (None, "", change_set.stack_name, change_set.stack_id):
             return change_set_id
     return None
 
 
-def delete_change_set(self: Any, change_set_name: str) -> None:
-    found = _find(self, change_set_name)
+def delete_change_set(self: Any) -> Any:
+    from moto.core.responses import EmptyResult
+
+    found = find(self.cloudformation_backend, self._get_param("ChangeSetName"), self._get_param("StackName"))
     if found is not None:
-        del self.change_sets[found]
+        del self.cloudformation_backend.change_sets[found]
+    return EmptyResult()
 
 
-def describe_change_set(self: Any, change_set_name: str) -> Any:
+def describe_change_set(self: Any) -> Any:
     from moto.cloudformation.exceptions import CloudFormationError
+    from moto.core.responses import ActionResult
 
     class ChangeSetNotFound(CloudFormationError):
         code = "ChangeSetNotFound"
 
-    found = _find(self, change_set_name)
+    name = self._get_param("ChangeSetName")
+    found = find(self.cloudformation_backend, name, self._get_param("StackName"))
     if found is None:
-        raise ChangeSetNotFound(f"ChangeSet [{change_set_name}] does not exist")
-    return self.change_sets[found]
+        raise ChangeSetNotFound(f"ChangeSet [{name}] does not exist")
+    return ActionResult(self.cloudformation_backend.change_sets[found])
 
 
 def apply() -> None:
-    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
 
-    CloudFormationBackend.delete_change_set = delete_change_set
-    CloudFormationBackend.describe_change_set = describe_change_set
+    CloudFormationResponse.delete_change_set = delete_change_set
+    CloudFormationResponse.describe_change_set = describe_change_set
