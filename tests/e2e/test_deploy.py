@@ -17,7 +17,7 @@ import pytest
 from archive_probe import checks
 from emulator import cdk_deploy
 from tests.e2e import variant_app
-from tests.e2e.support import CDK, stack_of
+from tests.e2e.support import CDK, probe_objects, stack_of
 from tests.support import FEATURE_FLAGS, ROOT
 
 pytestmark = pytest.mark.e2e
