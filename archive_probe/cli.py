@@ -35,7 +35,7 @@ EXIT_NO_VERDICT = 2
 
 #: Defaults for a principal that already exists (the usual case for an operator).
 #: A key that still answers InvalidAccessKeyId after 10 s is almost surely wrong or deleted
-#: (about 0% of fresh keys fail at 10 s, FIELD-NOTES); a policy in place for a while has
+#: (almost no fresh key fails 10 s after creation: docs/facts.md); a policy in place for a while has
 #: settled, so AccessDenied is final at once. Right after creating a key or editing a
 #: policy, raise them (e.g. --key-deadline-seconds 90 --settle-seconds 30, the Lambda's).
 DEFAULT_KEY_DEADLINE = 10.0

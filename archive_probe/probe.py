@@ -6,7 +6,7 @@ sample policy. The probe writes one new object with a unique key under PROBE_PRE
 conditionally (If-None-Match: *), so it can never overwrite anything, and removes that
 object and only that object afterwards, with separate credentials that may delete.
 
-IAM is eventually consistent (see FIELD-NOTES): a new access key answers
+IAM is eventually consistent (docs/facts.md): a new access key answers
 InvalidAccessKeyId for a while and a new policy may answer AccessDenied for a few
 seconds. Both are retried, each until its own deadline measured from the probe's start;
 throttling is retried until the hard deadline that the caller owns.

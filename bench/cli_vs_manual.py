@@ -55,7 +55,7 @@ def setup(emu: Emulator, seed_objects: int) -> tuple[str, str]:
         s3.put_object(Bucket=BUCKET, Key=f"2024/06/{i // 24 + 1:02d}/{i % 24:02d}/archive.json.gz",
                       Body=os.urandom(1024))
     s3.put_object(Bucket=BUCKET, Key="logzio-verified", Body=b"ok")
-    # FIELD-NOTES' least-privilege policy: what Logz.io needs, nothing to delete with.
+    # The least-privilege policy (docs/facts.md): what Logz.io needs, nothing to delete with.
     iam.create_user(UserName=USER)
     iam.put_user_policy(UserName=USER, PolicyName="logzio-archive", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [

@@ -45,7 +45,7 @@ SEED = {
 
 
 def policy(buckets, actions=ALL_ACTIONS, slash=True, deny=(), extra_object_actions=()):
-    """The least-privilege policy of FIELD-NOTES for `actions`, with the usual mistakes."""
+    """The least-privilege policy (docs/facts.md) for `actions`, with the usual mistakes."""
     statements = []
     bucket_actions = [a for a in actions if a in BUCKET_ACTIONS]
     object_actions = [a for a in actions if a not in BUCKET_ACTIONS] + list(extra_object_actions)
