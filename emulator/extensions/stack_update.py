@@ -219,6 +219,8 @@ def _update_in_place(stack: Any, lid: str, body: dict[str, Any], journal: Journa
 def update_resources(stack: Any, template: dict[str, Any], parameters: dict[str, Any] | None,
                      journal: Journal) -> None:
     """Bring the stack's resources to `template`; cleanup is left to `clean_up`."""
+    from moto.cloudformation import parsing
+
     rmap = stack.resource_map
     old_bodies = rmap._resource_json_map
     old_resolved = {lid: _resolved(rmap, body) for lid, body in old_bodies.items()
@@ -230,7 +232,7 @@ def update_resources(stack: Any, template: dict[str, Any], parameters: dict[str,
         if not _condition_holds(rmap, body):
             continue
         current = rmap._parsed_resources.get(lid)
-        if lid in old_bodies and lid not in old_resolved:
+        if lid in old_bodies and lid not in old_resolved and parsing.resource_class_from_type(body["Type"]) is None:
             continue  # a type moto does not model: it was reported NOT created already
         if lid not in old_resolved:
             if lid in rmap._parsed_resources:
