@@ -19,7 +19,8 @@ from botocore.config import Config
 # Short network timeouts and no hidden retries: one call costs at most CALL_SECONDS, so a
 # deadline checked between calls holds; the probe's own loop retries throttling and IAM
 # propagation, each within its deadline.
-CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=7, retries={"mode": "standard", "max_attempts": 1})
+# ("max_attempts": 1 would still allow one retry: total_max_attempts counts the first try.)
+CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=7, retries={"mode": "standard", "total_max_attempts": 1})
 CALL_SECONDS = 10.0
 
 

@@ -16,8 +16,14 @@ from typing import Any, Callable, Mapping
 
 log = logging.getLogger(__name__)
 
-#: CloudFormation rejects response bodies over 4096 bytes; leave room for the rest.
+#: CloudFormation rejects response bodies over 4096 bytes (as sent: UTF-8, JSON-escaped).
+MAX_BODY_BYTES = 4096
+#: A first cut of the reason, in characters; the body is then cut to MAX_BODY_BYTES.
 MAX_REASON = 3000
+_CUT = " ... (see the log)"
+#: Every request type CloudFormation sends; anything else is answered FAILED.
+REQUEST_TYPES = ("Create", "Update", "Delete")
+_REQUIRED = ("RequestType", "StackId", "RequestId", "LogicalResourceId")
 #: One answer's PUT: three tries of this many seconds each (the watchdog budgets for all).
 PUT_TIMEOUT = 3.0
 PUT_TRIES = 3
@@ -76,19 +82,43 @@ class CustomResourceRequest:
     physical_resource_id: str | None
     properties: Mapping[str, Any]
     old_properties: Mapping[str, Any] | None
+    #: Top-level fields the event lacks: the request can still be answered (FAILED).
+    missing: tuple[str, ...] = ()
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> "CustomResourceRequest":
-        try:
-            return cls(request_type=event["RequestType"], response_url=event["ResponseURL"],
-                       stack_id=event["StackId"], request_id=event["RequestId"],
-                       logical_resource_id=event["LogicalResourceId"],
-                       resource_type=event.get("ResourceType", ""),
-                       physical_resource_id=event.get("PhysicalResourceId"),
-                       properties=event.get("ResourceProperties") or {},
-                       old_properties=event.get("OldResourceProperties"))
-        except KeyError as missing:
-            raise BadRequest(f"not a CloudFormation custom-resource event: {missing} is missing") from None
+    def from_event(cls, event: Any) -> "CustomResourceRequest":
+        """Any event with a ResponseURL becomes a request, so that it can be answered;
+        without one there is nobody to answer and BadRequest is raised."""
+        if not isinstance(event, Mapping) or not isinstance(event.get("ResponseURL"), str) \
+                or not event.get("ResponseURL"):
+            raise BadRequest("not a CloudFormation custom-resource event: ResponseURL is missing, "
+                             "so no answer can be sent")
+
+        def text(name: str) -> str:
+            value = event.get(name)
+            return value if isinstance(value, str) else ""
+
+        properties = event.get("ResourceProperties")
+        old = event.get("OldResourceProperties")
+        missing = [name for name in _REQUIRED if not text(name)]
+        if properties is not None and not isinstance(properties, Mapping):
+            missing.append("ResourceProperties")
+        return cls(request_type=text("RequestType"), response_url=event["ResponseURL"],
+                   stack_id=text("StackId"), request_id=text("RequestId"),
+                   logical_resource_id=text("LogicalResourceId"), resource_type=text("ResourceType"),
+                   physical_resource_id=text("PhysicalResourceId") or None,
+                   properties=properties if isinstance(properties, Mapping) else {},
+                   old_properties=old if isinstance(old, Mapping) else None, missing=tuple(missing))
+
+    def malformed(self) -> str | None:
+        """Why this request cannot be served (it is still answered), or None."""
+        if self.missing:
+            return (f"Not a complete CloudFormation custom-resource event: {', '.join(self.missing)} "
+                    "missing. Redeploy the stack as synthesized")
+        if self.request_type not in REQUEST_TYPES:
+            return (f"Unknown custom-resource RequestType {self.request_type[:40]!r}: only "
+                    f"{', '.join(REQUEST_TYPES)} are served. Redeploy the stack as synthesized")
+        return None
 
     def redacted(self) -> dict:
         """The request as it may be logged: the pre-signed response URL is a credential."""
@@ -135,14 +165,14 @@ class Responder:
             if self.sent is not None:
                 return False
             if len(reason) > MAX_REASON:
-                reason = reason[: MAX_REASON - 20] + " ... (see the log)"
+                reason = reason[: MAX_REASON - len(_CUT)] + _CUT
             body = {"Status": status, "Reason": reason,
                     "PhysicalResourceId": physical_id or self._physical_id,
                     "StackId": self.request.stack_id, "RequestId": self.request.request_id,
                     "LogicalResourceId": self.request.logical_resource_id,
                     "NoEcho": False, "Data": data}
+            payload = _within_limit(body)
             self.sent = body
-        payload = json.dumps(body).encode()
         try:
             for attempt in range(1, PUT_TRIES + 1):
                 try:
@@ -155,3 +185,20 @@ class Responder:
             return False
         finally:
             self._delivered.set()
+
+
+def _within_limit(body: dict) -> bytes:
+    """The body as sent, its reason cut until the whole is at most MAX_BODY_BYTES. An
+    escaped character takes 1 to 12 bytes, so the cut is scaled by what the reason costs
+    per character, then checked."""
+    payload = json.dumps(body).encode()
+    reason = body["Reason"]
+    base = len(json.dumps({**body, "Reason": _CUT}).encode())
+    while len(payload) > MAX_BODY_BYTES and reason:
+        reason = reason.removesuffix(_CUT)
+        per_char = (len(payload) - base + len(json.dumps(_CUT)) - 2) / max(len(reason), 1)
+        keep = min(len(reason) - 1, int((MAX_BODY_BYTES - base) / max(per_char, 1.0)))
+        reason = reason[:max(keep, 0)]
+        body["Reason"] = reason + _CUT if reason else ""
+        payload = json.dumps(body).encode()
+    return payload

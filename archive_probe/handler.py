@@ -84,7 +84,9 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
     watchdog.daemon = True
     watchdog.start()
     try:
-        if request.request_type == "Delete":
+        if (malformed := request.malformed()) is not None:
+            responder.fail(malformed + ".")
+        elif request.request_type == "Delete":
             _delete(request, responder, hard_deadline)
         elif request.request_type == "Update" and _rolling_back(request):
             # A failed update is rolled back by a second Update with the old properties, sent

@@ -546,3 +546,63 @@ def test_rollback_in_role_mode_names_the_role(network, responses, monkeypatch):
     handler.handler(data, Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS" and answer["Data"]["ProbedCredentials"] == ROLE_ARN
+
+
+# --------------------------------------------------------------------------- every event answered
+
+@pytest.fixture
+def no_aws(monkeypatch):
+    """Any AWS call goes to a closed local port, never out."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("field", ["RequestType", "RequestId", "StackId", "LogicalResourceId"])
+def test_an_event_missing_a_field_but_with_a_response_url_is_answered_failed(responses, no_aws, field):
+    broken = event("create", responses.url)
+    del broken[field]
+    handler.handler(broken, Context())
+    answer = responses.only()
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"].startswith(f"Not a complete CloudFormation custom-resource event: {field} missing.")
+
+
+def test_an_unknown_request_type_is_answered_failed_without_probing(responses, no_aws):
+    handler.handler({**event("create", responses.url), "RequestType": "Upgrade"}, Context())
+    answer = responses.only()
+    assert answer["Status"] == "FAILED" and "Unknown custom-resource RequestType 'Upgrade'" in answer["Reason"]
+
+
+def test_the_response_body_fits_4096_bytes_as_sent_whatever_the_reason():
+    from archive_probe.cfn import CustomResourceRequest, Responder
+
+    sent: list[bytes] = []
+    request = CustomResourceRequest.from_event({**event("create", "http://127.0.0.1:9/"), "StackId": "s" * 200})
+    responder = Responder(request, lambda url, body, timeout: sent.append(body) or 200, "id")
+    responder.fail("bucket ünïcødé \u2028 " * 400 + "\x01" * 300)
+    assert len(sent[0]) <= 4096
+    assert json.loads(sent[0])["Reason"].endswith(" ... (see the log)")
+
+
+def test_every_aws_call_is_one_try():
+    """botocore's max_attempts=1 still retries once; the runtime's clients must not."""
+    hits = []
+
+    class Busy(BaseHTTPRequestHandler):
+        def do_HEAD(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        client = aws.s3_client("us-east-1", key=AccessKey("AKIAEXAMPLE", "secret"),
+                               endpoint_url=f"http://127.0.0.1:{server.server_port}")
+        with pytest.raises(Exception):
+            client.head_bucket(Bucket=BUCKET)
+    finally:
+        server.shutdown()
+    assert len(hits) == 1
