@@ -235,9 +235,6 @@ def stack_update(self: Any, template: str, role_arn: str | None = None, paramete
             self.output_map = self._create_output_map()
             if parameters:
                 self.parameters = parameters
-            _set_stack_status(self, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
-            engine.clean_up(self, journal)
-            _set_stack_status(self, "UPDATE_COMPLETE")
         except (Exception, ResourceOperationFailed) as exc:
             failed = exc.logical_id if isinstance(exc, ResourceOperationFailed) else "?"
             if not isinstance(exc, ResourceOperationFailed):
@@ -253,6 +250,14 @@ def stack_update(self: Any, template: str, role_arn: str | None = None, paramete
             except (Exception, ResourceOperationFailed) as rexc:
                 log.error("stack %s update rollback failed: %s", self.name, traceback.format_exc())
                 _set_stack_status(self, "UPDATE_ROLLBACK_FAILED", str(getattr(rexc, "reason", rexc)))
+            return
+        # Past this point CloudFormation never rolls back: a cleanup failure is only logged.
+        _set_stack_status(self, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+        try:
+            engine.clean_up(self, journal)
+        except (Exception, ResourceOperationFailed):
+            log.error("stack %s update cleanup failed: %s", self.name, traceback.format_exc())
+        _set_stack_status(self, "UPDATE_COMPLETE")
 
     _run(self, work)
 

@@ -72,6 +72,8 @@ class Journal:
     touched: list[str] = field(default_factory=list)
     #: logical ids new in this template and created by this update
     added: list[str] = field(default_factory=list)
+    #: (logical id, physical resource) this update created, in creation order
+    created: list[tuple[str, Any]] = field(default_factory=list)
     #: custom resources whose handler answered a new physical id: (resource, old id, old properties)
     custom_moved: list[tuple[Any, str, dict]] = field(default_factory=list)
 
@@ -238,7 +240,8 @@ def update_resources(stack: Any, template: dict[str, Any], parameters: dict[str,
             if lid in rmap._parsed_resources:
                 rmap._parsed_resources.pop(lid)
             journal.added.append(lid)
-            rmap[lid]  # creates it, with its events (stack_lifecycle)
+            if _is_model(rmap[lid]):  # creates it, with its events (stack_lifecycle)
+                journal.created.append((lid, rmap._parsed_resources[lid]))
             continue
         new = _resolved(rmap, body)
         if new == old_resolved[lid] and body["Type"] == old_bodies[lid]["Type"]:
@@ -246,6 +249,7 @@ def update_resources(stack: Any, template: dict[str, Any], parameters: dict[str,
         if _needs_replacement(body["Type"], old_resolved[lid], new):
             journal.replaced[lid] = current
             rmap._parsed_resources[lid] = _create(stack, lid, body, current)
+            journal.created.append((lid, rmap._parsed_resources[lid]))
             if lid not in order:
                 order.append(lid)
         else:
@@ -282,16 +286,10 @@ def roll_back(stack: Any, journal: Journal) -> None:
     """Undo a failed update (UPDATE_ROLLBACK_IN_PROGRESS up to the rollback cleanup)."""
     rmap = stack.resource_map
     new_bodies = dict(rmap._resource_json_map)
-    created: list[tuple[str, Any, dict]] = []
     for lid, old in journal.replaced.items():
-        current = rmap._parsed_resources.get(lid)
-        if current is not old and _is_model(current):
-            created.append((lid, current, new_bodies[lid]))
         rmap._parsed_resources[lid] = old
     for lid in journal.added:
-        resource = rmap._parsed_resources.pop(lid, None)
-        if _is_model(resource):
-            created.append((lid, resource, new_bodies[lid]))
+        rmap._parsed_resources.pop(lid, None)
     order = rmap.__dict__.setdefault("_emu_order", [])
     for lid in journal.added:
         if lid in order:
@@ -307,5 +305,6 @@ def roll_back(stack: Any, journal: Journal) -> None:
             rmap._parsed_resources[lid] = parsing.parse_and_update_resource(
                 lid, old_bodies[lid], rmap, rmap._account_id, rmap._region_name)
     stack_lifecycle._set_stack_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
-    for lid, resource, body in reversed(created):
-        _delete(stack, lid, resource, body, "DeletionPolicy", created_now=True)
+    # Newest first, so nothing is deleted while something this update made still uses it.
+    for lid, resource in reversed(journal.created):
+        _delete(stack, lid, resource, new_bodies[lid], "DeletionPolicy", created_now=True)
