@@ -284,14 +284,15 @@ def clean_up(stack: Any, journal: Journal) -> None:
 
 def roll_back(stack: Any, journal: Journal) -> None:
     """Undo a failed update (UPDATE_ROLLBACK_IN_PROGRESS up to the rollback cleanup)."""
+    from moto.cloudformation import parsing
+
     rmap = stack.resource_map
     new_bodies = dict(rmap._resource_json_map)
     for lid, old in journal.replaced.items():
         rmap._parsed_resources[lid] = old
-    for lid in journal.added:
-        rmap._parsed_resources.pop(lid, None)
     order = rmap.__dict__.setdefault("_emu_order", [])
     for lid in journal.added:
+        rmap._parsed_resources.pop(lid, None)
         if lid in order:
             order.remove(lid)
     _load_template(rmap, journal.old_template, journal.old_parameters)
@@ -300,8 +301,6 @@ def roll_back(stack: Any, journal: Journal) -> None:
     # What the old template resolves to now that the old physical resources are back.
     for lid in dependency_order(old_bodies):
         if lid in touched and _is_model(rmap._parsed_resources.get(lid)):
-            from moto.cloudformation import parsing
-
             rmap._parsed_resources[lid] = parsing.parse_and_update_resource(
                 lid, old_bodies[lid], rmap, rmap._account_id, rmap._region_name)
     stack_lifecycle._set_stack_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
