@@ -30,7 +30,20 @@ def build_app(context: dict | None = None, settings: AppSettings | None = None, 
     return app
 
 
-def main() -> int:
+USAGE = """\
+app.py takes no arguments (got: {given}): it is run by the cdk command line, which reads
+the settings and hands them over in CDK_CONTEXT_JSON, so arguments here would be ignored.
+Pass settings to the cdk command instead:
+  npx cdk synth -c key=value        (also cdk diff / cdk deploy -c key=value)
+or put them in cdk.json under "context", where every later deploy finds them again.
+The settings are listed in the README's settings table."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv:
+        print(USAGE.format(given=" ".join(argv)), file=sys.stderr)
+        return 2
     # The CDK command line hands cdk.json's context and every -c over in this variable, and
     # a large context partly in a file it names.
     context = json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}")

@@ -326,11 +326,28 @@ def _external_id(value: Any, setting: str) -> str:
     if not _given(value):
         raise SettingsError(f"principal=role needs {setting}: the external id Logz.io's archive "
                             "page shows (logzio:aws:extid:...).")
+    if _placeholder_external_id(str(value)):
+        # The README's example and the message above show "logzio:aws:extid:..."; a role that
+        # trusts it would deploy, and Logz.io could never assume it.
+        raise SettingsError(f"{setting} {str(value)!r} is a placeholder, not an external id: copy "
+                            "the external id from Logz.io's archive page (Settings > Archive & "
+                            "restore, IAM role) and pass it with -c externalId=... or in cdk.json.")
     # sts:ExternalId: 2-1224 characters of [\w+=,.@:/-].
     if not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", str(value), flags=re.ASCII):
         raise SettingsError(f"{setting} '{value}' is not a valid external id: 2 to 1224 letters, "
                             "digits or +=,.@:/-_; copy it from Logz.io's archive page.")
     return str(value)
+
+
+#: The prefix of the external ids Logz.io's archive page shows.
+EXTERNAL_ID_PREFIX = "logzio:aws:extid:"
+
+
+def _placeholder_external_id(value: str) -> bool:
+    """An example copied instead of the real value: an ellipsis ("logzio:aws:extid:..."),
+    angle brackets ("<external-id>"), or the prefix with nothing after it."""
+    return ("..." in value or "\u2026" in value or "<" in value or ">" in value
+            or value == EXTERNAL_ID_PREFIX)
 
 
 def _choice(setting: str, value: Any, kind: type[Enum], default: Enum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -290,6 +291,65 @@ def test_kms_key_must_be_in_the_archive_region():
 def test_external_id_is_ascii():
     with pytest.raises(SettingsError, match="is not a valid external id"):
         parse(**{**ROLE, "externalId": "lögzio-ext"})
+
+
+@pytest.mark.parametrize("value", [
+    "logzio:aws:extid:...",  # the README's example, copied as is
+    "logzio:aws:extid:", "...", "logzio:aws:extid:abc...",
+    "<external-id>", "logzio:aws:extid:<id>", "logzio:aws:extid:\u2026",
+])
+def test_placeholder_external_id_stops_synth(value):
+    with pytest.raises(SettingsError) as error:
+        parse(**{**ROLE, "externalId": value})
+    message = str(error.value)
+    assert message.startswith(f"externalId {value!r} is a placeholder"), message
+    assert "copy the external id from Logz.io's archive page" in message
+
+
+def test_placeholder_external_id_names_the_archive_entry():
+    with pytest.raises(SettingsError, match=r"archives\[0\]\.externalId 'logzio:aws:extid:\.\.\.' is a placeholder"):
+        AppSettings.from_context({"archives": [{"stackName": "LogzioEu", **ROLE,
+                                                "externalId": "logzio:aws:extid:..."}]})
+
+
+@pytest.mark.parametrize("value", ["logzio:aws:extid:x1", "logzio:aws:extid:a1.b2",
+                                   "3f2a9c1e-7d4b-4e8a-9b6c-1d2e3f4a5b6c", "ab"])
+def test_real_external_ids_are_not_placeholders(value):
+    assert parse(**{**ROLE, "externalId": value}).external_id == value
+
+
+def test_placeholder_external_id_stops_synth_through_app_py():
+    context = json.dumps({**ROLE, "externalId": "logzio:aws:extid:..."})
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, capture_output=True, text=True,
+                            env={**APP_ENV, "CDK_CONTEXT_JSON": context}, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: externalId 'logzio:aws:extid:...' is a placeholder")
+
+
+APP_ENV = {"PATH": "/usr/bin:/bin", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+           "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+@pytest.mark.parametrize("argv", [["-c", "bucketName=acme-logs"], ["synth"], ["--help"]])
+def test_app_py_with_arguments_says_how_to_pass_settings(argv):
+    """app.py is run by the cdk command line, which passes no arguments: any argument is a
+    mistake (the settings would be ignored), so say how to pass them and exit 2."""
+    result = subprocess.run([sys.executable, "app.py", *argv], cwd=ROOT, capture_output=True,
+                            text=True, env={**APP_ENV, "CDK_CONTEXT_JSON": "{}"}, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    message = result.stderr
+    assert "run by the cdk command line" in message
+    assert "npx cdk synth -c key=value" in message and "cdk.json" in message
+    assert " ".join(argv) in message
+    assert "Traceback" not in message
+
+
+def test_app_main_without_arguments_reads_the_settings(monkeypatch):
+    import app
+
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps({"bucketName": "Bad_Name"}))
+    assert app.main([]) == 1  # reaches the settings: no arguments is how cdk runs it
 
 
 def test_sovereign_and_gov_regions():
