@@ -30,6 +30,31 @@ PASTE_INTO_LOGZIO = ("BucketName", "Region", "AccessKeyId", "SecretArn", "GetSec
                      "RoleArn", "ExternalId")
 
 
+class Phases:
+    """Wall time of the demo's phases, for its closing `phases:` line (read by `python -m bench`).
+
+    Each end(name) closes the phase that began where the previous one ended; what follows the
+    last one (stopping the emulator, removing the work folder) is "other"."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def end(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = now - self.last
+        self.last = now
+
+    def total(self) -> float:
+        return time.perf_counter() - self.started
+
+    def line(self) -> str:
+        total = self.total()
+        parts = {**self.seconds, "other": total - sum(self.seconds.values())}
+        return "phases: " + ", ".join(f"{name} {100 * seconds / total:.0f}%"
+                                      for name, seconds in parts.items())
+
+
 def deploy(emu: Emulator, stacks: list[str], context: dict[str, str], out_dir: str) -> tuple[int, str]:
     app = ["--app", f"{sys.executable} app.py", "--output", out_dir]
     return cdk_deploy(emu, CDK, str(ROOT), stacks, context=context, extra_args=app)
@@ -90,18 +115,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     # moto warns about each resource type it does not model (here AWS::S3::BucketPolicy and
     # AWS::CDK::Metadata); the stack events and the README say so, the demo stays quiet.
     logging.getLogger("moto").setLevel(logging.ERROR)
-    started = time.monotonic()
+    phases = Phases()
     with tempfile.TemporaryDirectory(prefix="logzio-demo-") as work, Emulator(log_dir=work) as emu:
+        phases.end("start")
         print(f"Embedded AWS emulator on {emu.endpoint_url} (account {emu.account}, {emu.region}, "
               "IAM enforced)")
         print("cdk bootstrap ...", flush=True)
         code, log = bootstrap(emu)
+        phases.end("bootstrap")
         if code != 0:
             print(log, file=sys.stderr)
             print("Error: cdk bootstrap failed against the emulator (output above).", file=sys.stderr)
             return 1
         print(f"cdk deploy {' '.join(stacks)} --method=direct ...", flush=True)
         code, log = deploy(emu, stacks, context, os.path.join(work, "cdk.out"))
+        phases.end("deploy")
         if code != 0:
             print(log, file=sys.stderr)
             print("\nThe deployment failed and was rolled back. CloudFormation says:", file=sys.stderr)
@@ -113,7 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if len(stacks) > 1:
                 print(f"\n== {stack}")
             print_verdict(outputs(emu, stack))
-    print(f"\nDone in {time.monotonic() - started:.0f} s; the emulator is stopped, nothing is left running.")
+        phases.end("verdict")
+    print(f"\nDone in {phases.total():.0f} s; the emulator is stopped, nothing is left running.")
+    print(phases.line())
     return 0
 
 
