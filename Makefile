@@ -32,8 +32,9 @@ synth: setup
 lint: setup
 	$(PY) -m pytest tests/unit/test_static_checks.py tests/unit/test_template_settings.py
 
+# make bench BENCH_ARGS=--quick: without the slow parts (synth, demo); --help lists the rest.
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv node_modules cdk.out

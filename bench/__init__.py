@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench` (see cli_vs_manual.py). Results go to bench/results/ (gitignored)."""
+"""Benchmarks: `python -m bench` (see suite.py). Results go to bench/results/ (gitignored)."""

@@ -1,6 +1,6 @@
-"""`python -m bench [--runs N] [--manual auto|aws|boto3|both]`: the operator command against
-Logz.io's manual three-command test, on one emulator bucket (see cli_vs_manual.py)."""
+"""`python -m bench` (`make bench`): every figure of the project in one run; see suite.py.
+`python -m bench --quick` leaves out the slow parts (synth, demo)."""
 
-from .cli_vs_manual import main
+from .suite import main
 
 raise SystemExit(main())

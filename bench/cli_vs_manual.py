@@ -1,4 +1,5 @@
-"""Time `python -m archive_probe check` against Logz.io's manual test, on one emulator bucket.
+"""Time `python -m archive_probe check` against Logz.io's manual test and against the floor
+of any Python + boto3 tool, on one emulator bucket.
 
 Logz.io's guide has the user test an IAM user by hand: create a dummy file, then
     aws s3 mv dummy s3://BUCKET/
@@ -17,10 +18,17 @@ Manual variants:
          so it flatters the manual test
   auto   aws when installed, else boto3;   both: the two of them
 
+The floor: `python -c "import boto3; boto3.client('s3').get_bucket_location(...)"`, one
+fresh process that imports boto3, makes one client and one S3 call, as the same user: a
+Python tool built on boto3 can hardly start, call S3 and exit faster. The check makes five calls
+(write, list, read, locate, remove) and formats a report, so check / bare tells what the
+command costs beyond that floor.
+
 Each variant runs --runs times (after one warm-up), interleaved round by round; the table
-shows the median, min and max wall time and the ratio manual / check (how many times
-longer the manual test takes; reading its three outputs is not counted). Results JSON:
-bench/results/cli_vs_manual-<UTC time>.json (and latest.json). No assertions on time.
+shows the median, min and max wall time and the ratio to the check. Reading the manual
+test's three outputs is not counted. `python -m bench` runs this as part of the whole
+suite (bench/suite.py); `python -m bench.cli_vs_manual` runs it alone. Results JSON:
+bench/results/. No assertions on time.
 """
 
 from __future__ import annotations
@@ -68,7 +76,9 @@ def setup(emu: Emulator, seed_objects: int) -> tuple[str, str]:
 
 
 def _env(emu: Emulator, key: tuple[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # As on a user's machine, Python caches compiled modules: the warm-up writes the .pyc files
+    # (PYTHONDONTWRITEBYTECODE, set in some sandboxes, would recompile the project per run).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update({
         "AWS_ACCESS_KEY_ID": key[0], "AWS_SECRET_ACCESS_KEY": key[1],
         "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": emu.endpoint_url,
@@ -101,6 +111,15 @@ def check_command(emu: Emulator) -> list[list[str]]:
              "--endpoint-url", emu.endpoint_url]]
 
 
+#: The floor: one fresh Python process, boto3 imported, one client, one S3 call.
+BARE_BOTO3 = ("import boto3; boto3.client('s3').get_bucket_location(Bucket={bucket!r})")
+
+
+def bare_command(bucket: str = BUCKET) -> list[list[str]]:
+    """One process as any Python + boto3 tool would be at least (endpoint and key from the env)."""
+    return [[sys.executable, "-c", BARE_BOTO3.format(bucket=bucket)]]
+
+
 def manual_commands(s3_command: list[str], endpoint: list[str]) -> list[list[str]]:
     """Logz.io's three commands, `s3_command` standing for `aws s3`."""
     return [[*s3_command, "mv", "dummy", f"s3://{BUCKET}/", *endpoint],
@@ -123,8 +142,65 @@ def _version(cmd: list[str]) -> str:
     return (proc.stdout or proc.stderr).strip()
 
 
+CHECK = "archive_probe check (1 command, 4 checks)"
+MANUAL_AWS = "manual: aws s3 mv + ls + cp (aws CLI)"
+MANUAL_BOTO3 = "manual: boto3 stand-in for mv + ls + cp"
+BARE = "bare: python -c 'import boto3' + 1 call"
+
+
+def measure(emu: Emulator, runs: int = 7, manual: str = "both", seed_objects: int = 48,
+            bare: bool = True) -> dict:
+    """Time the variants on `emu`, interleaved round by round; the ratios are to the check."""
+    aws = find_aws_cli()
+    if manual == "aws" and aws is None:
+        raise RuntimeError("the aws CLI is not installed: use --manual boto3, or pip install awscli")
+    want_aws = manual in ("aws", "both", "auto") and aws is not None
+    want_boto3 = manual in ("boto3", "both") or (manual == "auto" and aws is None)
+
+    env = _env(emu, setup(emu, seed_objects))
+    variants: list[tuple[str, list[list[str]], bool]] = [(CHECK, check_command(emu), False)]
+    if want_aws:
+        variants.append((MANUAL_AWS, manual_commands([*aws, "s3"], ["--endpoint-url", emu.endpoint_url]), True))
+    if want_boto3:  # the stand-in reads the endpoint from AWS_ENDPOINT_URL
+        variants.append((MANUAL_BOTO3, manual_commands([sys.executable, "-m", "bench.manual_boto3"], []), True))
+    if bare:  # reads the endpoint from AWS_ENDPOINT_URL too
+        variants.append((BARE, bare_command(), False))
+
+    times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+    for _, cmds, is_manual in variants:  # warm-up: .pyc files, page cache
+        time_once(cmds, env, is_manual)
+    for round_ in range(runs):
+        order = variants[round_ % len(variants):] + variants[:round_ % len(variants)]
+        for name, cmds, is_manual in order:
+            times[name].append(time_once(cmds, env, is_manual))
+
+    check_median = statistics.median(times[CHECK])
+    rows = []
+    for name, cmds, _ in variants:
+        median = statistics.median(times[name])
+        rows.append({"variant": name, "processes": len(cmds), "runs": len(times[name]),
+                     "median_s": round(median, 3), "min_s": round(min(times[name]), 3),
+                     "max_s": round(max(times[name]), 3),
+                     "ratio_to_check": round(median / check_median, 3),
+                     "check_over_this": round(check_median / median, 3),
+                     "commands": [" ".join(c) for c in cmds], "times_s": [round(t, 4) for t in times[name]]})
+    return {"runs": runs, "seed_objects": seed_objects, "rows": rows,
+            "aws_cli": _version(aws) if aws else None}
+
+
+def print_rows(result: dict) -> None:
+    rows = result["rows"]
+    width = max(len(r["variant"]) for r in rows)
+    print(f"{'variant':<{width}}  procs  median s   min s   max s  check / this")
+    for r in rows:
+        print(f"{r['variant']:<{width}}  {r['processes']:>5}  {r['median_s']:>8.3f}  {r['min_s']:>6.3f}"
+              f"  {r['max_s']:>6.3f}  {r['check_over_this']:>12.2f}")
+    print(f"(median of {result['runs']} interleaved runs each, after one warm-up; "
+          "times are this run's only, quote the ratios)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bench.cli_vs_manual", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7, help="timed runs per variant (default 7)")
     parser.add_argument("--manual", choices=("auto", "aws", "boto3", "both"), default="both",
@@ -133,68 +209,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-objects", type=int, default=48,
                         help="objects already in the bucket (default 48)")
     args = parser.parse_args(argv)
-
-    aws = find_aws_cli()
-    if args.manual == "aws" and aws is None:
-        print("the aws CLI is not installed: use --manual boto3, or pip install awscli", file=sys.stderr)
+    try:
+        with Emulator(region=REGION) as emu:
+            result = measure(emu, args.runs, args.manual, args.seed_objects)
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
         return 2
-    want_aws = args.manual in ("aws", "both", "auto") and aws is not None
-    want_boto3 = args.manual in ("boto3", "both") or (args.manual == "auto" and aws is None)
-
-    with Emulator(region=REGION) as emu:
-        env = _env(emu, setup(emu, args.seed_objects))
-        variants: list[tuple[str, list[list[str]], bool]] = [
-            ("archive_probe check (1 command, 4 checks)", check_command(emu), False)]
-        if want_aws:
-            variants.append(("manual: aws s3 mv + ls + cp (aws CLI)",
-                             manual_commands([*aws, "s3"], ["--endpoint-url", emu.endpoint_url]), True))
-        if want_boto3:  # the stand-in reads the endpoint from AWS_ENDPOINT_URL
-            variants.append(("manual: boto3 stand-in for mv + ls + cp",
-                             manual_commands([sys.executable, "-m", "bench.manual_boto3"], []), True))
-
-        times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
-        for _, cmds, manual in variants:  # warm-up: .pyc files, page cache
-            time_once(cmds, env, manual)
-        for round_ in range(args.runs):
-            order = variants[round_ % len(variants):] + variants[:round_ % len(variants)]
-            for name, cmds, manual in order:
-                times[name].append(time_once(cmds, env, manual))
-
-    check_name = variants[0][0]
-    check_median = statistics.median(times[check_name])
-    rows = []
-    for name, cmds, _ in variants:
-        median = statistics.median(times[name])
-        rows.append({"variant": name, "processes": len(cmds), "runs": len(times[name]),
-                     "median_s": round(median, 3), "min_s": round(min(times[name]), 3),
-                     "max_s": round(max(times[name]), 3),
-                     "ratio_to_check": round(median / check_median, 2),
-                     "commands": [" ".join(c) for c in cmds], "times_s": [round(t, 4) for t in times[name]]})
-
-    width = max(len(r["variant"]) for r in rows)
-    print(f"{'variant':<{width}}  procs  median s   min s   max s  x check")
-    for r in rows:
-        print(f"{r['variant']:<{width}}  {r['processes']:>5}  {r['median_s']:>8.3f}  {r['min_s']:>6.3f}"
-              f"  {r['max_s']:>6.3f}  {r['ratio_to_check']:>7.2f}")
-    for r in rows[1:]:
-        print(f"ratio: {r['variant']} takes {r['ratio_to_check']:.2f}x the time of the check "
-              f"(check / manual = {check_median / r['median_s']:.2f}), median of {r['runs']} runs")
-
-    result = {
-        "benchmark": "cli_vs_manual", "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "runs": args.runs, "seed_objects": args.seed_objects, "rows": rows,
-        "environment": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                        "platform": platform.platform(),
-                        "aws_cli": _version(aws) if aws else None,
-                        "moto": _pkg_version("moto"), "boto3": _pkg_version("boto3"),
-                        "emulator": "the embedded emulator (moto server) in the benchmark process, IAM enforced"},
-    }
+    print_rows(result)
+    result.update({"benchmark": "cli_vs_manual", "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   "environment": environment()})
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"cli_vs_manual-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"results: {path.relative_to(ROOT)}")
     return 0
+
+
+def environment() -> dict:
+    aws = find_aws_cli()
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "aws_cli": _version(aws) if aws else None, "moto": _pkg_version("moto"),
+            "boto3": _pkg_version("boto3"),
+            "emulator": "the embedded emulator (moto server) in the benchmark process, IAM enforced"}
 
 
 def _pkg_version(name: str) -> str | None:
@@ -204,3 +240,7 @@ def _pkg_version(name: str) -> str | None:
         return version(name)
     except PackageNotFoundError:
         return None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

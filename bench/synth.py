@@ -1,0 +1,69 @@
+"""Synth time of this app against an empty CDK app, measured the same way in the same run.
+
+Both are `cdk synth --quiet` with the project's pinned command line (node_modules/.bin/cdk,
+what `npx cdk synth` runs), from the project folder (so cdk.json's context reaches both),
+each in a fresh process pair (node, then the Python app), into a fresh output folder:
+    this app:  --app "<venv python> app.py"            (one stack, cdk-nag on every synth)
+    baseline:  --app "<venv python> bench/empty_app.py" (aws_cdk.App + one empty Stack)
+The baseline is what any Python CDK app pays (node, jsii and the aws_cdk import); the ratio
+says how much this app adds to it. One warm-up each, then --synth-runs interleaved rounds;
+the ratio is of the medians. No assertions on time.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+
+APP = "this app (app.py)"
+EMPTY = "empty CDK app (App + 1 empty Stack)"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a user's machine: compiled modules are cached
+    env.update({"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_VERSION_CHECK": "1",
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"})
+    return env
+
+
+def synth_once(app: str) -> float:
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as out:
+        cmd = [str(CDK), "synth", "--quiet", "--no-notices", "--app", app, "--output", out]
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+        elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
+    return elapsed
+
+
+def measure(runs: int = 5) -> dict:
+    if not CDK.exists():
+        raise RuntimeError("the CDK command line is not installed: run `make setup` (npm ci)")
+    variants = {APP: f"{sys.executable} app.py",
+                EMPTY: f"{sys.executable} {ROOT / 'bench' / 'empty_app.py'}"}
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for app in variants.values():  # warm-up: .pyc files, jsii's cache, page cache
+        synth_once(app)
+    for round_ in range(runs):
+        order = list(variants.items())
+        if round_ % 2:
+            order.reverse()
+        for name, app in order:
+            times[name].append(synth_once(app))
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    return {"runs": runs, "command": "node_modules/.bin/cdk synth --quiet --app ...",
+            "rows": [{"variant": name, "median_s": round(medians[name], 3),
+                      "times_s": [round(t, 3) for t in times[name]]} for name in variants],
+            "ratio": round(medians[APP] / medians[EMPTY], 3),
+            # less sensitive to a neighbour's load, for the record
+            "ratio_of_minimums": round(min(times[APP]) / min(times[EMPTY]), 3)}
