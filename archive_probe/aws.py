@@ -9,9 +9,12 @@ Lambda. Endpoints come from the standard AWS configuration (AWS_ENDPOINT_URL, pr
 from __future__ import annotations
 
 import json
+import os
+import re
+import threading
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import boto3
 from botocore.config import Config
@@ -22,6 +25,18 @@ from botocore.config import Config
 # ("max_attempts": 1 would still allow one retry: total_max_attempts counts the first try.)
 CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=7, retries={"mode": "standard", "total_max_attempts": 1})
 CALL_SECONDS = 10.0
+
+#: The secret's documented shape, for messages (never with a value in it).
+SECRET_SHAPE = '{"accessKeyId": "...", "secretAccessKey": "..."}'
+
+
+class MalformedSecret(ValueError):
+    """The secret exists but does not hold an access key in a shape the probe reads."""
+
+    def __init__(self, what: str, fix: str):
+        super().__init__(f"{what} {fix}")
+        self.what = what
+        self.fix = fix
 
 
 @dataclass(frozen=True)
@@ -89,16 +104,47 @@ class S3Access:
         self.client.delete_object(**params)
 
 
+# One boto3 session per process (per profile): making a session loads the service models
+# and the credential chain (about 150 ms); a further client from it costs about 10 ms, and
+# `check --stack` makes four. A session is made again only when the environment it read
+# changed (a test or a wrapper may switch credentials and endpoints between runs).
+_ENVIRONMENT = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE",
+                "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+_sessions: dict[tuple, boto3.Session] = {}
+_sessions_lock = threading.Lock()  # botocore sessions are not safe to build from two threads
+
+
+def session(profile: str | None = None) -> boto3.Session:
+    """The process's boto3 session for `profile` (None: the default credential chain)."""
+    environment = tuple(os.environ.get(name) for name in _ENVIRONMENT)
+    environment += tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL_")))
+    cache_key = (profile, environment)
+    with _sessions_lock:
+        found = _sessions.get(cache_key)
+        if found is None:
+            _sessions.clear()  # an environment that changed does not come back
+            found = _sessions[cache_key] = boto3.Session(profile_name=profile)
+        return found
+
+
+def client(service: str, region: str | None = None, profile: str | None = None,
+           endpoint_url: str | None = None, key: "AccessKey | None" = None) -> Any:
+    """A client of the process's session, acting as `key` when given (else as `profile` or
+    the default chain), with the per-call cap of CLIENT_CONFIG."""
+    credentials = {} if key is None else dict(
+        aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
+        aws_session_token=key.session_token)
+    base = session(None if key is not None else profile)
+    with _sessions_lock:
+        return base.client(service, region_name=region, endpoint_url=endpoint_url,
+                           config=CLIENT_CONFIG, **credentials)
+
+
 def s3_client(region: str | None, key: AccessKey | None = None, profile: str | None = None,
               endpoint_url: str | None = None) -> Any:
     """An S3 client acting as `key`, as `profile`, or as the default credential chain."""
-    if key is not None:
-        session = boto3.Session(aws_access_key_id=key.access_key_id,
-                                aws_secret_access_key=key.secret_access_key,
-                                aws_session_token=key.session_token, region_name=region)
-    else:
-        session = boto3.Session(profile_name=profile, region_name=region)
-    return session.client("s3", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+    return client("s3", region, profile, endpoint_url, key)
 
 
 def secretsmanager_client(secret_arn: str, profile: str | None = None,
@@ -106,39 +152,68 @@ def secretsmanager_client(secret_arn: str, profile: str | None = None,
     # A secret's ARN names its region: read it there, whatever the caller's default is.
     parts = secret_arn.split(":")
     region = parts[3] if len(parts) > 3 and parts[3] else None
-    session = boto3.Session(profile_name=profile, region_name=region)
-    return session.client("secretsmanager", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+    return client("secretsmanager", region, profile, endpoint_url)
 
 
 def read_access_key(secret_arn: str, client: Any = None) -> AccessKey:
-    """The access key stored as {"accessKeyId", "secretAccessKey"} in a Secrets Manager secret."""
+    """The access key stored in a Secrets Manager secret: as this stack stores it
+    ({"accessKeyId", "secretAccessKey"}), or as `aws iam create-access-key` prints it
+    ({"AccessKey": {"AccessKeyId", "SecretAccessKey", ...}}, or that inner object alone)."""
     client = client or secretsmanager_client(secret_arn)
-    value = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
-    return AccessKey(value["accessKeyId"], value["secretAccessKey"])
+    return parse_access_key(secret_arn, client.get_secret_value(SecretId=secret_arn))
+
+
+def parse_access_key(secret_arn: str, secret: Mapping[str, Any]) -> AccessKey:
+    """The key in a GetSecretValue answer; MalformedSecret (naming the secret and the shape
+    it must have, never a value) when it holds none."""
+    def malformed(problem: str) -> MalformedSecret:
+        return MalformedSecret(
+            f"Secret {secret_arn} {problem}; it must hold JSON {SECRET_SHAPE} (or the output of "
+            "`aws iam create-access-key`).",
+            "Put the key back with: aws secretsmanager put-secret-value --secret-id "
+            f"{secret_arn} --secret-string file://key.json (or redeploy the stack).")
+
+    text = secret.get("SecretString")
+    if not isinstance(text, str):
+        raise malformed("holds binary data (SecretBinary), not a JSON string")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise malformed("is not JSON") from None  # the decoder's error holds the text
+    if isinstance(value, Mapping) and isinstance(value.get("AccessKey"), Mapping):
+        value = value["AccessKey"]
+    if not isinstance(value, Mapping):
+        raise malformed(f"holds a JSON {type(value).__name__}, not an object")
+    for id_field, secret_field in (("accessKeyId", "secretAccessKey"), ("AccessKeyId", "SecretAccessKey")):
+        key_id, secret_key = value.get(id_field), value.get(secret_field)
+        if isinstance(key_id, str) and key_id and isinstance(secret_key, str) and secret_key:
+            return AccessKey(key_id, secret_key)
+    # Field names only, and only name-like ones: a key pasted as a field name stays out.
+    names = sorted(str(name) for name in value if re.fullmatch(r"[A-Za-z_]{1,40}", str(name)))
+    fields = ", ".join(names[:8]) or "none by name"
+    raise malformed(f"holds JSON without a non-empty access key id and secret access key "
+                    f"(fields found: {fields})")
 
 
 def assume_role(role_arn: str, external_id: str, region: str | None = None, profile: str | None = None,
                 endpoint_url: str | None = None) -> AccessKey:
     """Temporary credentials of `role_arn`, asked for as Logz.io asks: with the external id."""
-    session = boto3.Session(profile_name=profile, region_name=region)
-    client = session.client("sts", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
-    credentials = client.assume_role(RoleArn=role_arn, ExternalId=external_id,
-                                     RoleSessionName="logzio-archive-probe",
-                                     DurationSeconds=900)["Credentials"]
+    sts = client("sts", region, profile, endpoint_url)
+    credentials = sts.assume_role(RoleArn=role_arn, ExternalId=external_id,
+                                  RoleSessionName="logzio-archive-probe",
+                                  DurationSeconds=900)["Credentials"]
     return AccessKey(credentials["AccessKeyId"], credentials["SecretAccessKey"],
                      credentials["SessionToken"])
 
 
 def cloudformation_client(region: str | None = None, profile: str | None = None,
                           endpoint_url: str | None = None) -> Any:
-    session = boto3.Session(profile_name=profile, region_name=region)
-    return session.client("cloudformation", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+    return client("cloudformation", region, profile, endpoint_url)
 
 
 def stack_outputs(stack_name: str, region: str | None = None, profile: str | None = None,
                   endpoint_url: str | None = None) -> dict[str, str]:
-    client = cloudformation_client(region, profile, endpoint_url)
-    stack = client.describe_stacks(StackName=stack_name)["Stacks"][0]
+    stack = cloudformation_client(region, profile, endpoint_url).describe_stacks(StackName=stack_name)["Stacks"][0]
     return {item["OutputKey"]: item["OutputValue"] for item in stack.get("Outputs", [])}
 
 

@@ -32,9 +32,11 @@ PROBED_CREDENTIALS = "ProbedCredentials"
 # Error codes, grouped by what the probe does about them.
 KEY_NOT_PROPAGATED = frozenset({"InvalidAccessKeyId"})
 DENIED = frozenset({"AccessDenied", "AccessDeniedException", "AllAccessDisabled"})
+#: Throttling and server-side failures, retried until the deadline (any HTTP 5xx is too).
 THROTTLED = frozenset(
     {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable",
-     "503", "InternalError", "RequestTimeout"}
+     "ServiceUnavailableException", "TooManyRequestsException", "InternalError", "InternalFailure",
+     "InternalServiceError", "RequestTimeout", "RequestTimeoutException", "500", "502", "503", "504"}
 )
 WRONG_REGION = frozenset(
     {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException", "301"}

@@ -59,8 +59,16 @@ def attributes(statuses: Mapping[str, str], verdict: str, probe_key: str, bucket
     return data
 
 
+class Doing:
+    """What the handler is doing now, so that an unexpected failure can say where it struck."""
+
+    def __init__(self, now: str):
+        self.now = now
+
+
 def handler(event: Mapping[str, Any], context: Any) -> None:
     started = time.monotonic()
+    doing = Doing("reading the CloudFormation event")
     remaining = context.get_remaining_time_in_millis() / 1000.0
     request = CustomResourceRequest.from_event(event)
     log.info("request: %s", request.redacted())
@@ -87,8 +95,9 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
         if (malformed := request.malformed()) is not None:
             responder.fail(malformed + ".")
         elif request.request_type == "Delete":
+            doing.now = f"removing leftover probe objects from bucket {bucket}"
             _delete(request, responder, hard_deadline)
-        elif request.request_type == "Update" and _rolling_back(request):
+        elif request.request_type == "Update" and _rolling_back(request, doing):
             # A failed update is rolled back by a second Update with the old properties, sent
             # before the policy itself is restored: probing now would fail the rollback too.
             # The outputs keep saying so until the next deploy that re-runs the probe: tell
@@ -104,12 +113,13 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
             log.warning("refused: %s", refusal)
             responder.fail(refusal)
         else:
-            _create_or_update(request, responder, hard_deadline, log_hint)
+            _create_or_update(request, responder, hard_deadline, log_hint, doing)
     except BadRequest as error:
         give_up(f"{error}.")
     except Exception as error:  # noqa: BLE001 - CloudFormation must get an answer on every path
-        log.exception("probe failed unexpectedly")
-        give_up(f"The permission probe failed unexpectedly: {type(error).__name__}: {error}.")
+        log.exception("probe failed unexpectedly while %s", doing.now)
+        give_up(f"The permission probe failed unexpectedly while {doing.now}: {type(error).__name__}: "
+                f"{error}. Deploy again; if it repeats, report it with the traceback from the log.")
     finally:
         watchdog.cancel()
         if not responder.answered:  # belt and braces: no path may leave the stack waiting
@@ -119,15 +129,19 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
 
 
 def _create_or_update(request: CustomResourceRequest, responder: Responder,
-                      hard_deadline: float, log_hint: str) -> None:
+                      hard_deadline: float, log_hint: str, doing: Doing) -> None:
+    doing.now = "reading the resource properties"
     props = ProbeProperties.parse(request.properties)
     patience = Patience(key_propagation=props.key_deadline_seconds,
                         policy_settling=props.settle_seconds, hard_deadline=hard_deadline)
     cleanup = aws.S3Access(aws.s3_client(props.region), props.bucket_name)
     try:
+        doing.now = (f"assuming role {props.role_arn}" if props.role_arn
+                     else f"reading the access key from secret {props.secret_arn}")
         key = _principal_credentials(props, hard_deadline)
         log.info("probing bucket %s as %s (access key %s)", props.bucket_name,
                  props.role_arn or "the Logz.io user", key.access_key_id)
+        doing.now = f"probing bucket {props.bucket_name} as {props.role_arn or key.access_key_id}"
         user = aws.S3Access(aws.s3_client(props.region, key=key), props.bucket_name)
         report = run_probe(user, cleanup, props.region, patience)
     except checks.ProbeAborted as aborted:
@@ -141,7 +155,9 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
     if report.left_behind:
         log.warning("probe object left behind: s3://%s/%s (%s)", report.bucket, report.left_behind,
                     report.cleanup_error)
+    doing.now = f"reading the object ownership of bucket {props.bucket_name}"
     ownership = ownership_problem(cleanup)
+    doing.now = "answering CloudFormation"
     if not report.ok or ownership:
         reason = report.failure_reason() if not report.ok else f"Logz.io cannot use bucket {props.bucket_name}:"
         if ownership:
@@ -171,6 +187,14 @@ def _principal_credentials(props: ProbeProperties, hard_deadline: float) -> aws.
             return retrier.call("GetSecretValue", lambda: aws.read_access_key(props.secret_arn))
         return retrier.call("AssumeRole", lambda: aws.assume_role(props.role_arn, props.external_id,
                                                                   props.region))
+    except aws.MalformedSecret as error:
+        raise checks.ProbeAborted(error.what, error.fix, "MalformedSecret") from None
+    except BotoCoreError as error:
+        service = "STS" if props.role_arn else "Secrets Manager"
+        raise checks.ProbeAborted(
+            f"The probe could not reach {service} ({type(error).__name__}: {error}).",
+            f"Check the function's network path to {service} (a VPC needs a NAT gateway or an "
+            "interface endpoint), then deploy again.", type(error).__name__) from error
     except ClientError as error:
         code = error_code(error)
         if props.role_arn is None:
@@ -230,11 +254,12 @@ def _bucket_move_refused(request: CustomResourceRequest) -> str | None:
             f"deploy with -c allowBucketChange=true, then point Logz.io's archive settings at {new}.")
 
 
-def _rolling_back(request: CustomResourceRequest) -> bool:
+def _rolling_back(request: CustomResourceRequest, doing: Doing) -> bool:
     """Read before the properties are parsed: old properties may not parse any more."""
-    region = str(request.properties.get("Region", "")) or request.stack_id.split(":")[3]
+    doing.now = "reading the stack's status (is this update a rollback?)"
     try:
-        client = aws.cloudformation_client(region)
+        region = str(request.properties.get("Region", "")) or request.stack_id.split(":")[3]
+        client = aws.cloudformation_client(region or None)
         status = client.describe_stacks(StackName=request.stack_id)["Stacks"][0]["StackStatus"]
     except (ClientError, BotoCoreError, KeyError, IndexError) as error:
         log.info("could not read the stack status (%s); probing as usual", error_code(error))

@@ -15,13 +15,16 @@ throttling is retried until the hard deadline that the caller owns.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
+from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
+                                 EndpointConnectionError, NoCredentialsError, PartialCredentialsError,
+                                 ReadTimeoutError)
 
 from . import checks
 from .aws import S3Access
@@ -29,6 +32,15 @@ from .checks import CheckResult, ProbeAborted, ProbeReport, Status
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: While IAM propagates, poll at most this often: a grant that takes effect is seen within
+#: one wait plus one call, so within a second. Each wait is jittered down to half of it
+#: (probes started together do not poll in step).
+PROPAGATION_POLL_SECONDS = 0.8
+#: Throttling, 5xx and dropped connections back off exponentially (full jitter) up to this.
+BACKOFF_CAP_SECONDS = 5.0
+#: Network failures that say nothing about permissions: retried like throttling.
+TRANSIENT_NETWORK = (ConnectionClosedError, EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)
 
 
 @dataclass(frozen=True)
@@ -44,13 +56,17 @@ class Patience:
 
 
 class Clock:
-    """time.monotonic and time.sleep, replaceable in tests."""
+    """time.monotonic, time.sleep and the jitter of waits, replaceable in tests."""
 
     def now(self) -> float:
         return time.monotonic()
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+    def jitter(self) -> float:
+        """The share of a nominal wait to wait this time: between a half and all of it."""
+        return random.uniform(0.5, 1.0)
 
 
 def error_code(error: Exception) -> str:
@@ -67,13 +83,14 @@ def error_message(error: Exception) -> str:
 
 
 class Retrier:
-    """Runs AWS calls, retrying what IAM propagation and throttling explain.
+    """Runs AWS calls, retrying what IAM propagation, throttling and the network explain.
 
     InvalidAccessKeyId is retried until the key deadline (from the first call): a new key
     propagates endpoint by endpoint, so one success proves nothing about the next call.
     AccessDenied is retried until the settling window, which opens at the first answer
-    that is not InvalidAccessKeyId: a slow key must not use up the policy's time.
-    Throttling and 5xx are retried until the hard deadline."""
+    that is not InvalidAccessKeyId: a slow key must not use up the policy's time. Both are
+    polled at most every PROPAGATION_POLL_SECONDS. Throttling, 5xx and dropped connections
+    back off up to BACKOFF_CAP_SECONDS, until the hard deadline."""
 
     def __init__(self, patience: Patience, clock: Clock):
         self.clock = clock
@@ -85,7 +102,7 @@ class Retrier:
         self.settle_deadline: float | None = None  # set at the first answer the key got through
 
     def call(self, what: str, fn: Callable[[], T]) -> T:
-        delay = 0.5
+        backoff = 0.5
         while True:
             try:
                 result = fn()
@@ -95,15 +112,24 @@ class Retrier:
                 code = error_code(error)
                 if code not in checks.KEY_NOT_PROPAGATED:
                     self._key_accepted()
-                deadline = self._deadline_for(code)
-                now = self.clock.now()
-                if now >= deadline:
-                    raise
-                wait = min(delay, deadline - now)
-                log.info("%s answered %s; retrying in %.1fs (IAM may still be propagating)",
-                         what, code, wait)
-                self.clock.sleep(wait)
-                delay = min(delay * 2, 5.0)
+                deadline = self._deadline_for(code, error)
+                failure: Exception = error
+            except TRANSIENT_NETWORK as error:
+                code = type(error).__name__
+                deadline = self._transient_deadline()
+                failure = error
+            now = self.clock.now()
+            if now >= deadline:
+                raise failure
+            if code in checks.KEY_NOT_PROPAGATED or code in checks.DENIED:
+                step = PROPAGATION_POLL_SECONDS
+                reason = "IAM may still be propagating"
+            else:
+                step, backoff = backoff, min(backoff * 2, BACKOFF_CAP_SECONDS)
+                reason = "throttled or unavailable"
+            wait = min(step * self.clock.jitter(), deadline - now)
+            log.info("%s answered %s; retrying in %.1fs (%s)", what, code, wait, reason)
+            self.clock.sleep(wait)
 
     def waited(self) -> float:
         return self.clock.now() - self.started
@@ -112,13 +138,17 @@ class Retrier:
         if self.settle_deadline is None:
             self.settle_deadline = min(self.clock.now() + self.patience.policy_settling, self.hard_deadline)
 
-    def _deadline_for(self, code: str) -> float:
+    def _transient_deadline(self) -> float:
+        return self.hard_deadline if self.hard_deadline != float("inf") else self.key_deadline
+
+    def _deadline_for(self, code: str, error: ClientError) -> float:
         if code in checks.KEY_NOT_PROPAGATED:
             return self.key_deadline
         if code in checks.DENIED:
             return self.settle_deadline
-        if code in checks.THROTTLED:
-            return self.hard_deadline if self.hard_deadline != float("inf") else self.key_deadline
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        if code in checks.THROTTLED or status >= 500:
+            return self._transient_deadline()
         return float("-inf")  # anything else is final at once
 
 

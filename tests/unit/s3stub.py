@@ -111,3 +111,6 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.t += seconds
+
+    def jitter(self) -> float:
+        return 1.0  # every wait at its nominal length: sleeps are exact in the tests

@@ -198,11 +198,13 @@ def test_update_reads_patience_from_properties(network, responses, monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(handler, "run_probe", fake_run_probe)
-    started = time.monotonic()
-    handler.handler(event("update", responses.url, KeyDeadlineSeconds="42", SettleSeconds="7"), Context(150))
+    context = Context(150)
+    handler.handler(event("update", responses.url, KeyDeadlineSeconds="42", SettleSeconds="7"), context)
     assert (seen["patience"].key_propagation, seen["patience"].policy_settling) == (42.0, 7.0)
-    margin = handler.ANSWER_MARGIN
-    assert started + 150 - margin - 1 < seen["patience"].hard_deadline <= started + 150 - margin
+    # The probe must stop ANSWER_MARGIN before the Lambda is killed (the context's deadline);
+    # the handler reads the clock a moment after the context was made, hence the slack below.
+    latest = context.deadline - handler.ANSWER_MARGIN
+    assert latest - 1 < seen["patience"].hard_deadline <= latest + 0.001
     assert responses.only()["Status"] == "FAILED"
     assert responses.only()["PhysicalResourceId"] == PHYSICAL_ID  # an Update keeps its id
 
@@ -215,8 +217,69 @@ def test_unexpected_exception_still_answers(network, responses, monkeypatch):
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "FAILED"
-    assert "RuntimeError: secrets manager exploded" in answer["Reason"]
+    # What was being done, what broke, and what to do next.
+    assert answer["Reason"].startswith("The permission probe failed unexpectedly while reading the "
+                                       f"access key from secret {SECRET_ARN}: RuntimeError: "
+                                       "secrets manager exploded. Deploy again;")
     assert answer["PhysicalResourceId"] == PHYSICAL_ID
+
+
+def test_unexpected_failure_while_probing_names_the_bucket_and_the_key(network, responses, monkeypatch):
+    def explode(*args, **kwargs):
+        raise KeyError("Contents")
+
+    monkeypatch.setattr(handler, "run_probe", explode)
+    handler.handler(event("create", responses.url), Context())
+    assert (f"failed unexpectedly while probing bucket {BUCKET} as AKIAIOSFODNN7EXAMPLE: KeyError"
+            in responses.only()["Reason"])
+
+
+@pytest.mark.parametrize("stored, problem", [
+    ("AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG", "is not JSON"),
+    (json.dumps({"accessKeyId": "AKIAIOSFODNN7EXAMPLE"}), "fields found: accessKeyId"),
+])
+def test_malformed_secret_fails_naming_the_secret_and_its_shape(network, responses, monkeypatch, stored, problem):
+    def read(secret_arn, client=None):
+        return aws.parse_access_key(secret_arn, {"SecretString": stored})
+
+    monkeypatch.setattr(aws, "read_access_key", read)
+    handler.handler(event("create", responses.url), Context())
+    reason = responses.only()["Reason"]
+    assert reason.startswith(f"Could not check bucket {BUCKET}: Secret {SECRET_ARN} ") and problem in reason
+    assert aws.SECRET_SHAPE in reason and "put-secret-value" in reason
+    assert "wJalrXUtnFEMI" not in reason and "unexpectedly" not in reason
+
+
+def test_secret_in_create_access_key_shape_is_accepted(network, responses, monkeypatch):
+    user, role, _ = network
+    user.put().list().get().locate()
+    role.delete().ownership()
+
+    def read(secret_arn, client=None):
+        return aws.parse_access_key(secret_arn, {"SecretString": json.dumps({"AccessKey": {
+            "UserName": "logzio", "AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "Status": "Active",
+            "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG", "CreateDate": "2026-11-28T10:00:00Z"}})})
+
+    monkeypatch.setattr(aws, "read_access_key", read)
+    handler.handler(event("create", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["Data"]["ProbedCredentials"] == "AKIAIOSFODNN7EXAMPLE"
+
+
+def test_unreachable_secrets_manager_is_named_with_the_fix(network, responses, monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable(secret_arn, client=None):
+        raise EndpointConnectionError(endpoint_url="https://secretsmanager.us-east-1.amazonaws.com/")
+
+    monkeypatch.setattr(aws, "read_access_key", unreachable)
+    context = Context(60)
+    # Patience short enough that the retries of a dropped connection end quickly.
+    handler.handler(event("create", responses.url, KeyDeadlineSeconds="1", SettleSeconds="0"), context)
+    reason = responses.only()["Reason"]
+    assert "The probe could not reach Secrets Manager (EndpointConnectionError" in reason
+    assert "NAT gateway or an interface endpoint" in reason
 
 
 def test_malformed_properties_fail_naming_the_property(network, responses):

@@ -6,7 +6,7 @@ import pytest
 
 from archive_probe import checks
 from archive_probe.checks import ProbeAborted, Status
-from archive_probe.probe import Patience, remove_leftovers, run_probe
+from archive_probe.probe import PROPAGATION_POLL_SECONDS, Patience, remove_leftovers, run_probe
 from tests.unit.s3stub import BODY, BUCKET, DENIED_PUT, KEY, FakeClock, Script, stubbed
 
 ALL = checks.ACTIONS
@@ -103,12 +103,13 @@ def test_key_not_yet_propagated_then_working(principal, cleaner):
     clock = FakeClock()
     report = probe(principal, cleaner, clock=clock)
     assert report.ok
-    assert clock.sleeps == [0.5, 1.0]
+    # Propagation is polled at most every PROPAGATION_POLL_SECONDS, never backed off.
+    assert clock.sleeps == [PROPAGATION_POLL_SECONDS] * 2
 
 
 def test_key_never_propagates_aborts_at_the_deadline(principal, cleaner):
     script = principal[1]
-    for _ in range(8):
+    for _ in range(14):  # 12 waits of 0.8 s and one of 0.4 s fill the 10 s: 14 attempts
         script.put("InvalidAccessKeyId")
     clock = FakeClock()
     with pytest.raises(ProbeAborted) as aborted:
@@ -116,6 +117,7 @@ def test_key_never_propagates_aborts_at_the_deadline(principal, cleaner):
     assert aborted.value.error_code == "InvalidAccessKeyId"
     assert "keyDeadlineSeconds" in aborted.value.fix
     assert sum(clock.sleeps) == pytest.approx(10.0)
+    assert max(clock.sleeps) == PROPAGATION_POLL_SECONDS  # no wait grows past the poll interval
     principal[1].stub._queue.clear()  # the remaining scripted answers were never needed
 
 
@@ -125,12 +127,12 @@ def test_access_denied_retried_within_the_settling_window(principal, cleaner):
     clock = FakeClock()
     report = probe(principal, cleaner, Patience(key_propagation=90, policy_settling=30), clock)
     assert report.ok
-    assert clock.sleeps == [0.5, 1.0]
+    assert clock.sleeps == [PROPAGATION_POLL_SECONDS] * 2
 
 
 def test_settling_window_expiring_makes_access_denied_final(principal, cleaner):
     script = principal[1]
-    for _ in range(4):  # 0.5 + 1 + 2 = 3.5 s > 3 s window: four attempts, then final
+    for _ in range(5):  # 0.8 + 0.8 + 0.8 + 0.6 = 3 s window: five attempts, then final
         script.put("AccessDenied")
     script.list(keys=()).get("NoSuchKey", status=404).locate()
     clock = FakeClock()
@@ -138,7 +140,7 @@ def test_settling_window_expiring_makes_access_denied_final(principal, cleaner):
     assert [c.action for c in report.failed] == [checks.PUT_OBJECT]
     assert sum(clock.sleeps) == pytest.approx(3.0)
     # The window is shared: later checks do not wait again.
-    assert len(clock.sleeps) == 3
+    assert len(clock.sleeps) == 4
 
 
 def test_throttling_is_retried(principal, cleaner):
@@ -274,16 +276,59 @@ def test_invalid_key_after_a_success_is_still_retried(principal, cleaner):
     cleaner[1].delete()
     clock = FakeClock()
     assert probe(principal, cleaner, clock=clock).ok
-    assert clock.sleeps == [0.5]
+    assert clock.sleeps == [PROPAGATION_POLL_SECONDS]
 
 
 def test_settling_window_opens_when_the_key_first_gets_through(principal, cleaner):
     """A slow key must not use up the policy's settling time."""
     script = principal[1]
-    for _ in range(5):  # 0.5 + 1 + 2 + 4 = 7.5 s of key propagation
+    for _ in range(5):  # five polls of 0.8 s: 4 s of key propagation, past the 3 s window
         script.put("InvalidAccessKeyId")
     script.put("AccessDenied").put().list().get().locate()
     cleaner[1].delete()
     clock = FakeClock()
-    report = probe(principal, cleaner, Patience(key_propagation=90, policy_settling=5), clock)
+    report = probe(principal, cleaner, Patience(key_propagation=90, policy_settling=3), clock)
     assert report.ok  # with the window counted from the start, the AccessDenied would be final
+
+
+def test_propagation_polls_are_jittered_within_the_poll_interval():
+    """Real jitter: every wait between half and all of the poll interval, never the same
+    twice in a row for long (probes started together drift apart)."""
+    from archive_probe.probe import Clock
+    shares = [Clock().jitter() for _ in range(200)]
+    assert all(0.5 <= share <= 1.0 for share in shares)
+    assert len(set(shares)) > 100
+
+
+def test_server_errors_and_dropped_connections_back_off_until_the_deadline():
+    from botocore.exceptions import ClientError, ConnectionClosedError
+
+    from archive_probe.probe import BACKOFF_CAP_SECONDS, Retrier
+    answers = [ClientError({"Error": {"Code": ""}, "ResponseMetadata": {"HTTPStatusCode": 502}}, "GetObject"),
+               ConnectionClosedError(endpoint_url="https://s3.example"),
+               ClientError({"Error": {"Code": "InternalFailure"}}, "GetSecretValue")] * 3
+
+    def call():
+        if answers:
+            raise answers.pop(0)
+        return "ok"
+
+    clock = FakeClock()
+    retrier = Retrier(Patience(key_propagation=1, policy_settling=0, hard_deadline=clock.now() + 60), clock)
+    assert retrier.call("GetObject", call) == "ok"
+    assert clock.sleeps == [0.5, 1.0, 2.0, 4.0] + [BACKOFF_CAP_SECONDS] * 5
+
+
+def test_a_storm_longer_than_the_deadline_raises_at_the_deadline():
+    from botocore.exceptions import ClientError
+
+    from archive_probe.probe import Retrier
+
+    def storm():
+        raise ClientError({"Error": {"Code": "SlowDown"}}, "PutObject")
+
+    clock = FakeClock()
+    retrier = Retrier(Patience(hard_deadline=clock.now() + 12), clock)
+    with pytest.raises(ClientError):
+        retrier.call("PutObject", storm)
+    assert sum(clock.sleeps) == pytest.approx(12.0)
