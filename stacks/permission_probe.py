@@ -30,10 +30,32 @@ RESOURCE_TYPE = "Custom::LogzioArchiveProbe"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 
+def handler_modules(entry: str = "handler") -> list[str]:
+    """The archive_probe modules the handler imports, directly or not, itself and the
+    package's __init__ included: what the function runs, and nothing else (the operator
+    command stays out of the asset)."""
+    import ast
+
+    package = ROOT / "archive_probe"
+    found: set[str] = set()
+    todo = ["__init__", entry]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        for node in ast.walk(ast.parse((package / f"{name}.py").read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                todo.extend([node.module] if node.module else [alias.name for alias in node.names])
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("archive_probe"):
+                todo.append(node.module.split(".")[1] if "." in node.module else "__init__")
+    return sorted(f"{name}.py" for name in found)
+
+
 def lambda_code() -> lambda_.Code:
-    """The archive_probe package alone, as the asset's top-level folder."""
-    return lambda_.Code.from_asset(
-        str(ROOT), exclude=["*", ".*", "!archive_probe", "!archive_probe/*.py"])
+    """The handler's modules of the archive_probe package, as the asset's top-level folder."""
+    keep = [f"!archive_probe/{name}" for name in handler_modules()]
+    return lambda_.Code.from_asset(str(ROOT), exclude=["*", ".*", "!archive_probe", *keep])
 
 
 class PermissionProbe(Construct):

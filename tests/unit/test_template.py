@@ -180,13 +180,26 @@ def test_probed_credentials_output_is_what_the_probe_ran_as(shipped, resources):
     assert output["Description"] == "Access key id or role ARN the deploy-time probe ran as"
 
 
-def test_lambda_asset_holds_only_the_runtime_package(shipped):
-    from stacks.permission_probe import ROOT
-
+def test_lambda_asset_holds_only_what_the_handler_imports(shipped):
     [asset] = [d for d in shipped.directory.glob("asset.*") if d.is_dir()]
     shipped_files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
-    expected = sorted(f"archive_probe/{p.name}" for p in (ROOT / "archive_probe").glob("*.py"))
-    assert shipped_files == expected
+    assert shipped_files == [f"archive_probe/{name}.py" for name in
+                             ("__init__", "aws", "cfn", "checks", "handler", "probe")]
+
+
+def test_the_shipped_modules_are_all_the_handler_needs(tmp_path):
+    """Import the handler from a copy of exactly the shipped files: nothing missing."""
+    import shutil
+    import subprocess
+    import sys
+
+    from stacks.permission_probe import ROOT, handler_modules
+
+    (tmp_path / "archive_probe").mkdir()
+    for name in handler_modules():
+        shutil.copy(ROOT / "archive_probe" / name, tmp_path / "archive_probe" / name)
+    assert "cli.py" not in handler_modules() and "__main__.py" not in handler_modules()
+    subprocess.run([sys.executable, "-c", "import archive_probe.handler"], cwd=tmp_path, check=True)
 
 
 def test_runtime_package_knows_nothing_of_the_emulator():
