@@ -8,19 +8,25 @@ It replaces the manual test of Logz.io's guide (a dummy file, then `aws s3 mv`, 
 same thing. This module only parses arguments and formats results; every network call goes
 through aws.py.
 
-Exit status: 0 every permission granted, 1 one or more missing, 2 no verdict possible.
+Exit status: 0 every permission granted, 1 one or more missing, 2 no verdict possible
+(bad arguments included: every argument is validated while parsing). With --json, stdout
+holds exactly one JSON document whatever happens; with --help, the plain help text.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
+import os
+import re
 import shlex
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence, TextIO
+from typing import Any, Iterator, NoReturn, Sequence, TextIO
+from urllib.parse import urlsplit
 
 from botocore.exceptions import (BotoCoreError, ClientError, NoCredentialsError, NoRegionError,
                                  PartialCredentialsError, ProfileNotFound)
@@ -102,6 +108,44 @@ def _seconds(text: str) -> float:
     return value
 
 
+#: S3's general purpose bucket naming rules, as (rule holds, what it requires):
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+#: The command checks buckets that exist, and a bucket created in us-east-1 before March 2018
+#: may have capitals, underscores and up to 255 characters (S3's legacy rules, as
+#: existingBucket in stacks/settings.py): those are accepted.
+LEGACY = "in a bucket created in us-east-1 before March 2018"
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = {"-s3alias": "access point aliases", "--ol-s3": "Object Lambda access point aliases",
+                      ".mrap": "Multi-Region Access Points", "--x-s3": "directory buckets",
+                      "--table-s3": "table buckets"}
+_BUCKET_RULES = (
+    (lambda n: 3 <= len(n) <= 255 and (len(n) <= 63 or _legacy_name(n)),
+     f"must be 3 to 63 characters long (up to 255 {LEGACY})"),
+    (lambda n: re.fullmatch(r"[A-Za-z0-9._-]+", n) is not None,
+     f"may contain only lowercase letters, digits, dots and hyphens (also capitals and underscores "
+     f"{LEGACY})"),
+    (lambda n: n[0].isalnum() and n[-1].isalnum(), "must begin and end with a letter or digit"),
+    (lambda n: ".." not in n, "must not contain two adjacent dots"),
+    (lambda n: not _is_ipv4(n), "must not be formatted as an IP address"),
+    *((lambda n, p=prefix: not n.lower().startswith(p), f"must not start with {prefix} (reserved by S3)")
+      for prefix in _RESERVED_PREFIXES),
+    *((lambda n, s=suffix: not n.lower().endswith(s), f"must not end with {suffix} (S3 reserves it for {what})")
+      for suffix, what in _RESERVED_SUFFIXES.items()),
+)
+
+
+def _legacy_name(name: str) -> bool:
+    return re.fullmatch(r"[A-Za-z0-9._-]{3,255}", name) is not None
+
+
+def _is_ipv4(name: str) -> bool:
+    try:
+        ipaddress.IPv4Address(name)
+        return True
+    except ValueError:
+        return False
+
+
 def _bucket_name(text: str) -> str:
     name = text[len("s3://"):] if text.startswith("s3://") else text
     name = name.rstrip("/")
@@ -110,11 +154,97 @@ def _bucket_name(text: str) -> str:
     if "/" in name:
         raise argparse.ArgumentTypeError(
             f"{text!r} has a path: Logz.io archives to the bucket root, give the bucket name only")
+    for rule, requirement in _BUCKET_RULES:
+        if not rule(name):
+            raise argparse.ArgumentTypeError(f"{text!r} is not an S3 bucket name: it {requirement}")
     return name
 
 
+ENDPOINT_EXAMPLE = "e.g. http://localhost:5000"
+_HOST_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+
+
+def _endpoint_problem(text: str) -> str | None:
+    """Why `text` cannot be an endpoint URL (what botocore accepts, with an http(s) scheme and
+    a valid port), or None."""
+    if any(c.isspace() for c in text):
+        return f"is not a URL: it contains white space; give scheme and host, {ENDPOINT_EXAMPLE}"
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError as error:  # an unclosed [IPv6 or a port that is no number 0-65535
+        return f"is not a URL ({error}): give scheme and host, {ENDPOINT_EXAMPLE}"
+    if not parts.scheme or not host:
+        return f"is not a URL: give scheme and host, {ENDPOINT_EXAMPLE}"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"is not an http or https URL: give scheme and host, {ENDPOINT_EXAMPLE}"
+    if port == 0:
+        return f"is not a URL: port 0 is no port; give a port from 1 to 65535, {ENDPOINT_EXAMPLE}"
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host.split("%")[0])
+        except ValueError:
+            return f"is not a URL: {host!r} is not an IPv6 address, {ENDPOINT_EXAMPLE}"
+    elif not re.fullmatch(rf"({_HOST_LABEL}\.)*{_HOST_LABEL}\.?", host) or len(host) > 255:
+        return f"is not a URL: {host!r} is not a host name or IP address, {ENDPOINT_EXAMPLE}"
+    return None
+
+
+def _endpoint_url(text: str) -> str:
+    problem = _endpoint_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+    return text
+
+
+#: Endpoint variables botocore reads for the services the command calls (when
+#: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is not true); --endpoint-url overrides them.
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_CLOUDFORMATION",
+                      "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_STS")
+
+
+def _environment_endpoints(args: argparse.Namespace) -> None:
+    if args.endpoint_url or os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        return
+    for variable in ENDPOINT_VARIABLES:
+        value = os.environ.get(variable)
+        problem = _endpoint_problem(value) if value else None
+        if problem:
+            raise UsageError(f"{variable} {value!r} {problem}.",
+                             f"Correct or unset {variable}, or pass --endpoint-url URL, which "
+                             "overrides it.")
+
+
+class ArgumentsRefused(Exception):
+    """The command line cannot be parsed: argparse's message, and the (sub)parser that refused."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str):
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises ArgumentsRefused instead of printing and exiting, so that main() can answer a
+    usage error like any other no-verdict outcome (with --json: one JSON document)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ArgumentsRefused(self, message)
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """--json (or an abbreviation argparse would take for it) among the arguments, for a
+    command line that could not be parsed."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if len(arg) >= 3 and "--json".startswith(arg):
+            return True
+    return False
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m archive_probe",
         description="Check that an S3 bucket grants the permissions Logz.io's archive and "
                     "restore need, acting as the principal Logz.io uses.")
@@ -143,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--profile", metavar="PROFILE",
                        help="named profile from ~/.aws/config or ~/.aws/credentials to use "
                             "instead of the default chain. Example: --profile logzio")
-    check.add_argument("--endpoint-url", metavar="URL",
+    check.add_argument("--endpoint-url", type=_endpoint_url, metavar="URL",
                        help="S3/CloudFormation/Secrets Manager endpoint, e.g. an emulator "
                             "(AWS_ENDPOINT_URL works too). Example: --endpoint-url "
                             "http://localhost:5000")
@@ -162,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
                             f"moment ago (default {DEFAULT_SETTLE:g}: an existing policy has "
                             "settled, so a denial is final at once). Example: --settle-seconds 30")
     check.add_argument("--json", action="store_true",
-                       help="print one JSON document instead of text lines. Example: --json")
+                       help="print one JSON document instead of text lines, errors and bad "
+                            "arguments included ({\"ok\": false, \"exit_code\": 2, \"error\": "
+                            "{...}}). Example: --json")
     check.add_argument("-v", "--verbose", action="store_true",
                        help="log retries (IAM propagation, throttling) to stderr. Example: -v")
     return parser
@@ -339,6 +471,7 @@ def _no_credentials(args: argparse.Namespace) -> UsageError:
 def check(args: argparse.Namespace) -> Outcome:
     target: Target | None = None
     try:
+        _environment_endpoints(args)
         target = _resolve_stack(args) if args.stack else _resolve_bucket(args)
         patience = Patience(key_propagation=args.key_deadline_seconds,
                             policy_settling=args.settle_seconds)
@@ -365,6 +498,14 @@ def check(args: argparse.Namespace) -> Outcome:
     except BotoCoreError as error:
         return Outcome(target, None, UsageError(
             f"Could not reach AWS: {error}.", "Check the network path, --endpoint-url and --region."))
+    except ValueError as error:
+        if not str(error).startswith("Invalid endpoint"):
+            raise
+        # botocore refuses an endpoint_url from the profile (~/.aws/config) this way.
+        return Outcome(target, None, UsageError(
+            f"An endpoint URL in your AWS configuration is not a URL ({error}).",
+            f"Correct endpoint_url in the profile's section of ~/.aws/config (or its services "
+            f"section), or pass --endpoint-url URL, {ENDPOINT_EXAMPLE}."))
     return Outcome(target, report)
 
 
@@ -423,6 +564,8 @@ def _write_text(outcome: Outcome, args: argparse.Namespace, out: TextIO, err: Te
         code = f" [{outcome.error.error_code}]" if outcome.error.error_code else ""
         print(f"error: {outcome.error.what}{code}", file=err)
         print(f"next: {outcome.error.fix}", file=err)
+        for note in target.notes if target is not None else []:
+            print(f"note: {note}", file=out)
         print("No verdict: the permissions could not be checked.", file=out)
         return
     assert target is not None and report is not None
@@ -457,6 +600,21 @@ def _write_text(outcome: Outcome, args: argparse.Namespace, out: TextIO, err: Te
     print(_summary(report), file=out)
 
 
+def _write_usage_error(refused: ArgumentsRefused, as_json: bool, out: TextIO, err: TextIO) -> None:
+    """What argparse prints for a usage error (on stderr), and with --json the document every
+    no-verdict outcome has, on stdout."""
+    refused.parser.print_usage(err)
+    print(f"{refused.parser.prog}: error: {refused.message}", file=err)
+    if as_json:
+        doc = {"bucket": None, "ok": False, "exit_code": EXIT_NO_VERDICT, "checks": [], "notes": [],
+               "error": {"what": refused.message,
+                         "fix": f"Correct the command line: `{refused.parser.prog} --help` lists "
+                                "every option with an example.",
+                         "error_code": None}}
+        json.dump(doc, out, indent=2)
+        out.write("\n")
+
+
 def _document(outcome: Outcome, args: argparse.Namespace) -> dict:
     target, report = outcome.target, outcome.report
     bucket = report.bucket if report else (target.bucket if target else args.bucket)
@@ -474,10 +632,11 @@ def _document(outcome: Outcome, args: argparse.Namespace) -> dict:
         doc["summary"] = _summary(report)
     else:
         doc["checks"] = []
+        doc["notes"] = list(target.notes) if target is not None else []
+    if args.stack:
+        doc["stack"] = args.stack
     if target is not None:
         doc["principal"] = target.principal
-        if target.stack:
-            doc["stack"] = target.stack
     if outcome.error is not None:
         doc["error"] = {"what": outcome.error.what, "fix": outcome.error.fix,
                         "error_code": outcome.error.error_code}
@@ -507,10 +666,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exit_:  # --help (0) or a usage error (2): argparse printed it
+    except SystemExit as exit_:  # --help: argparse printed it
         return int(exit_.code or 0)
+    except ArgumentsRefused as refused:
+        _write_usage_error(refused, _wants_json(argv), out, err)
+        return EXIT_NO_VERDICT
     with _logging(args.verbose, err):
         try:
             outcome = check(args)

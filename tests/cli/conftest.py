@@ -31,6 +31,10 @@ STACK = "LogzioArchiveTest"
 ROLE_STACK_TRUSTED = "LogzioRoleTrusted"
 ROLE_STACK_LOGZIO_ONLY = "LogzioRoleLogzioOnly"
 EXTERNAL_ID = "logzio:aws:extid:cli"
+#: A stack whose secret holds another key than its AccessKeyId output names, and a key that
+#: IAM does not know: the command notes the mismatch, then AWS rejects the key.
+STALE_KEY_STACK = "LogzioStaleKey"
+UNKNOWN_KEY_ID = "AKIAUNKNOWNSTALEKEY0"
 ALL_ACTIONS = checks.ACTIONS
 BUCKET_ACTIONS = (checks.LIST_BUCKET, checks.GET_BUCKET_LOCATION)
 
@@ -125,8 +129,11 @@ def _setup(emu: World, admin_key: tuple[str, str], tmp: Path) -> None:
         SecretString=json.dumps({"accessKeyId": full_id, "secretAccessKey": full_secret}))["ARN"]
     outputs = {"BucketName": VERSIONED, "Region": REGION, "UserName": "full",
                "AccessKeyId": full_id, "SecretArn": emu.secret_arn}
+    stale_arn = anyone.client("secretsmanager", endpoint_url=emu.endpoint_url).create_secret(
+        Name="LogzioStaleKeySecret",
+        SecretString=json.dumps({"accessKeyId": UNKNOWN_KEY_ID, "secretAccessKey": "s" * 40}))["ARN"]
     cfn = anyone.client("cloudformation", endpoint_url=emu.endpoint_url)
-    stacks = {STACK: outputs}
+    stacks = {STACK: outputs, STALE_KEY_STACK: {**outputs, "SecretArn": stale_arn}}
     admin_arn = iam.get_user(UserName="admin")["User"]["Arn"]
     for stack, trusted in ((ROLE_STACK_TRUSTED, admin_arn), (ROLE_STACK_LOGZIO_ONLY, "arn:aws:iam::406095609952:root")):
         role_arn = iam.create_role(RoleName=f"{stack}-role", AssumeRolePolicyDocument=json.dumps({
