@@ -33,7 +33,8 @@ def measure() -> dict:
                           capture_output=True, text=True, timeout=900)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
-        raise RuntimeError(f"the demo exited {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        last = next((line for line in reversed(proc.stderr.splitlines()) if line.strip()), "")
+        raise RuntimeError(f"the demo exited {proc.returncode}: {last}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     return {"phases_percent": parse(proc.stdout),
             "phases_line": next(l for l in proc.stdout.splitlines() if l.startswith("phases: ")),
             "process_wall_s": round(wall, 1)}
