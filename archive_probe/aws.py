@@ -87,6 +87,39 @@ class S3Access:
             raise
         return rules[0]["ObjectOwnership"] if rules else None
 
+    def lifecycle_rules(self) -> list[dict]:
+        try:
+            return self.client.get_bucket_lifecycle_configuration(Bucket=self.bucket).get("Rules", [])
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "NoSuchLifecycleConfiguration":
+                return []
+            raise
+
+    def intelligent_tiering_configurations(self) -> list[dict]:
+        found: list[dict] = []
+        params: dict = {"Bucket": self.bucket}
+        while True:
+            page = self.client.list_bucket_intelligent_tiering_configurations(**params)
+            found.extend(page.get("IntelligentTieringConfigurationList", []))
+            if not page.get("IsTruncated") or not page.get("NextContinuationToken"):
+                return found
+            params["ContinuationToken"] = page["NextContinuationToken"]
+
+    def request_payer(self) -> str:
+        return self.client.get_bucket_request_payment(Bucket=self.bucket).get("Payer", "BucketOwner")
+
+    def read_bucket_policy(self) -> None:
+        """GetBucketPolicy; a bucket without a policy answers NoSuchBucketPolicy, which S3
+        tells only a caller allowed to read it: both mean the call was allowed."""
+        try:
+            self.client.get_bucket_policy(Bucket=self.bucket)
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchBucketPolicy":
+                raise
+
+    def list_all_buckets(self) -> None:
+        self.client.list_buckets(MaxBuckets=1)
+
     def list_versions(self, prefix: str) -> list[tuple[str, str | None]]:
         """(key, version id) of every object version and delete marker under `prefix`."""
         found: list[tuple[str, str | None]] = []
@@ -96,12 +129,14 @@ class S3Access:
                 found.append((item["Key"], item.get("VersionId")))
         return found
 
-    def delete_object(self, key: str, version_id: str | None) -> None:
-        """Delete one object version for good (no delete marker left behind)."""
+    def delete_object(self, key: str, version_id: str | None) -> str | None:
+        """Delete one object version for good; without a version id, delete the object,
+        which on a versioned bucket makes a delete marker: its version id is returned."""
         params = {"Bucket": self.bucket, "Key": key}
         if version_id:
             params["VersionId"] = version_id
-        self.client.delete_object(**params)
+        response = self.client.delete_object(**params)
+        return response.get("VersionId") if not version_id and response.get("DeleteMarker") else None
 
 
 # One boto3 session per process (per profile): making a session loads the service models

@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from .names import Property
+
 log = logging.getLogger(__name__)
 
 #: CloudFormation rejects response bodies over 4096 bytes (as sent: UTF-8, JSON-escaped).
@@ -44,6 +46,8 @@ class ProbeProperties:
     #: Or the role to assume, with the external id Logz.io uses.
     role_arn: str | None = None
     external_id: str | None = None
+    #: Warnings fail the deploy too.
+    strict: bool = False
 
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> "ProbeProperties":
@@ -63,12 +67,17 @@ class ProbeProperties:
                 raise BadRequest(f"resource property {name} must be a finite number of seconds >= 0")
             return value
 
-        common = dict(bucket_name=required("BucketName"), region=required("Region"),
-                      key_deadline_seconds=seconds("KeyDeadlineSeconds", 90),
-                      settle_seconds=seconds("SettleSeconds", 30))
-        if props.get("RoleArn"):
-            return cls(**common, role_arn=required("RoleArn"), external_id=required("ExternalId"))
-        return cls(**common, secret_arn=required("SecretArn"))
+        strict = str(props.get(Property.STRICT, "false")).strip().lower()
+        if strict not in ("true", "false"):
+            raise BadRequest(f"resource property {Property.STRICT}={props.get(Property.STRICT)!r} "
+                             "is not true or false: redeploy the stack as synthesized")
+        common = dict(bucket_name=required(Property.BUCKET_NAME), region=required(Property.REGION),
+                      key_deadline_seconds=seconds(Property.KEY_DEADLINE_SECONDS, 90),
+                      settle_seconds=seconds(Property.SETTLE_SECONDS, 30), strict=strict == "true")
+        if props.get(Property.ROLE_ARN):
+            return cls(**common, role_arn=required(Property.ROLE_ARN),
+                       external_id=required(Property.EXTERNAL_ID))
+        return cls(**common, secret_arn=required(Property.SECRET_ARN))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ error codes they explain, so the Lambda and the operator command say the same th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 PUT_OBJECT = "s3:PutObject"
@@ -21,13 +21,6 @@ ACTIONS: tuple[str, ...] = (PUT_OBJECT, LIST_BUCKET, GET_OBJECT, GET_BUCKET_LOCA
 
 #: Every probe object lives below this prefix; nothing else is ever deleted.
 PROBE_PREFIX = "logzio-archive-probe/"
-
-#: Resource property (stacks/ sets it, the handler reads it): "true" lets an update move
-#: the archive to another bucket, which the probe refuses otherwise.
-ALLOW_BUCKET_CHANGE = "AllowBucketChange"
-#: Resource attribute (the handler sets it, stacks/ outputs it): the access key id or role
-#: ARN the probe ran as.
-PROBED_CREDENTIALS = "ProbedCredentials"
 
 # Error codes, grouped by what the probe does about them.
 KEY_NOT_PROPAGATED = frozenset({"InvalidAccessKeyId"})
@@ -75,61 +68,18 @@ class CheckResult:
                 "error_code": self.error_code, "hint": self.hint, "detail": self.detail}
 
 
-@dataclass(frozen=True)
-class ProbeReport:
-    bucket: str
-    region: str
-    probe_key: str
-    checks: tuple[CheckResult, ...]
-    #: Where GetBucketLocation says the bucket is (None when that was denied).
-    bucket_region: str | None = None
-    #: Version id S3 gave the probe object (None on an unversioned bucket or if not written).
-    probe_version_id: str | None = None
-    #: Set when the probe object could not be removed: the exact key to delete by hand.
-    left_behind: str | None = None
-    cleanup_error: str | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def ok(self) -> bool:
-        return all(check.ok for check in self.checks)
-
-    @property
-    def failed(self) -> tuple[CheckResult, ...]:
-        return tuple(check for check in self.checks if not check.ok)
-
-    def check(self, action: str) -> CheckResult:
-        return next(check for check in self.checks if check.action == action)
-
-    def as_dict(self) -> dict:
-        return {"bucket": self.bucket, "region": self.region, "ok": self.ok,
-                "checks": [check.as_dict() for check in self.checks],
-                "probe_key": self.probe_key, "left_behind": self.left_behind,
-                "left_behind_version_id": self.probe_version_id if self.left_behind else None,
-                "notes": list(self.notes)}
-
-    def failure_reason(self) -> str:
-        """One paragraph naming each permission that is not granted, its code and its fix."""
-        parts = []
-        for check in self.failed:
-            code = f" ({check.error_code})" if check.error_code else ""
-            hint = f": {check.hint}" if check.hint else ""
-            parts.append(f"{check.action} {check.status.value}{code}{hint}")
-        return (f"Logz.io cannot use bucket {self.bucket}: " + "; ".join(parts) + ".")
-
-
 class ProbeAborted(Exception):
-    """The check could not be made at all (credentials, bucket, network), as opposed to a
-    permission found missing. Carries what happened and what to do next."""
+    """Raised inside the probe when no check can be made at all (credentials, bucket,
+    network); run_probe turns it into Diagnosis.abort. Carries what happened and the fix."""
 
     def __init__(self, what: str, fix: str, error_code: str | None = None):
         super().__init__(f"{what} {fix}")
         self.what = what
         self.fix = fix
         self.error_code = error_code
-        #: When the probe object was written before the abort and could not be removed.
-        self.left_behind: str | None = None
-        self.left_behind_version_id: str | None = None
+        #: Whether the probe object was written before the abort, and its version id.
+        self.written = False
+        self.version_id: str | None = None
 
 
 #: A KMS action named in AWS's message ("... not authorized to perform: kms:Decrypt ...");

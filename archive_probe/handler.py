@@ -1,9 +1,11 @@
 """Lambda entry point of the Custom::LogzioArchiveProbe resource.
 
-Create/Update: read the principal's access key from Secrets Manager, run the probe as
-that principal, remove the probe object with the function's own role, and answer
-SUCCESS with each check's result as attributes, or FAILED with a reason naming each
-missing permission. Delete: remove leftover probe objects and always answer SUCCESS.
+Create/Update: read the principal's access key from Secrets Manager (or assume the role),
+run the probe as that principal, remove the probe object and read the bucket's settings
+with the function's own role, and render the one Diagnosis: SUCCESS with each check and
+finding as attributes, or FAILED with the verdict naming each missing permission and
+error finding (and, with Strict, warning). Delete: remove leftover probe objects and
+always answer SUCCESS.
 
 Every path answers CloudFormation: exceptions become FAILED, and a watchdog answers
 FAILED shortly before the Lambda's own timeout.
@@ -11,6 +13,7 @@ FAILED shortly before the Lambda's own timeout.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -21,8 +24,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws, checks
 from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, ProbeProperties, Responder
-from .probe import (Clock, Patience, Retrier, error_code, error_message, ownership_problem,
-                    remove_leftovers, run_probe)
+from .diagnosis import Abort, Diagnosis
+from .findings import SettingsReader
+from .names import Attribute, Property
+from .probe import Clock, Patience, Retrier, error_code, error_message, remove_leftovers, run_probe
 
 log = logging.getLogger("archive_probe")
 log.setLevel(logging.INFO)
@@ -32,30 +37,31 @@ log.setLevel(logging.INFO)
 WATCHDOG_MARGIN = PUT_TIMEOUT * PUT_TRIES + 3.0
 #: The probe's retries stop this long before the Lambda would be killed: the watchdog's
 #: margin plus the worst case of the calls that may still follow a deadline (the check under
-#: way, the probe object's removal, the object-ownership read), so a verdict beats the watchdog.
+#: way, the probe object's removal, the extra-grant calls; the settings reads are skipped
+#: past the deadline), so a verdict beats the watchdog.
 ANSWER_MARGIN = WATCHDOG_MARGIN + 3 * aws.CALL_SECONDS
 
+#: Who reads the bucket's settings and removes the probe object in the Lambda.
+ROLE_LABEL = "the probe function's role"
 #: What each check reports after a rolled-back update (the probe does not run then).
 ROLLBACK_STATUS = "not checked during rollback"
-
-#: Attribute names of the resource (Fn::GetAtt Probe.<name>), one per permission.
-ATTRIBUTE_OF = {checks.PUT_OBJECT: "PutObject", checks.LIST_BUCKET: "ListBucket",
-                checks.GET_OBJECT: "GetObject", checks.GET_BUCKET_LOCATION: "GetBucketLocation"}
-
 
 def physical_id(bucket: str) -> str:
     return f"logzio-archive-probe:{bucket}"
 
 
 def attributes(statuses: Mapping[str, str], verdict: str, probe_key: str, bucket_region: str,
-               probed_credentials: str) -> dict:
+               probed_credentials: str, findings: str = "none") -> dict:
     """Every attribute the template may read (Fn::GetAtt), on every SUCCESS: CloudFormation
     fails a read of an attribute the answer left out, even during a rollback.
     `probed_credentials`: the access key id or role ARN the probe ran as."""
-    data = {ATTRIBUTE_OF[action]: statuses[action] for action in checks.ACTIONS}
-    data["Checks"] = "; ".join(f"{action}={statuses[action]}" for action in checks.ACTIONS)
-    data.update(Verdict=verdict, ProbeKey=probe_key, BucketRegion=bucket_region)
-    data[checks.PROBED_CREDENTIALS] = probed_credentials
+    data = {Attribute.OF_ACTION[action]: statuses[action] for action in checks.ACTIONS}
+    data[Attribute.CHECKS] = "; ".join(f"{action}={statuses[action]}" for action in checks.ACTIONS)
+    data[Attribute.VERDICT] = verdict
+    data[Attribute.FINDINGS] = findings
+    data[Attribute.PROBE_KEY] = probe_key
+    data[Attribute.BUCKET_REGION] = bucket_region
+    data[Attribute.PROBED_CREDENTIALS] = probed_credentials
     return data
 
 
@@ -72,7 +78,7 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
     remaining = context.get_remaining_time_in_millis() / 1000.0
     request = CustomResourceRequest.from_event(event)
     log.info("request: %s", request.redacted())
-    bucket = str(request.properties.get("BucketName", "unknown-bucket"))
+    bucket = str(request.properties.get(Property.BUCKET_NAME, "unknown-bucket"))
     responder = Responder(request, aws.put_response, physical_id(bucket))
     log_hint = f" Details: CloudWatch log stream {getattr(context, 'log_stream_name', '?')}."
     hard_deadline = started + remaining - ANSWER_MARGIN
@@ -106,9 +112,9 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
             verdict = (f"{ROLLBACK_STATUS}: the settings before the failed update are back; re-check them "
                        f"with: python -m archive_probe check --stack {stack_name}")
             # The principal being restored: what the probe last ran as before the failed update.
-            restored = request.properties.get("RoleArn") or request.properties.get("AccessKeyId") or ""
+            restored = request.properties.get(Property.ROLE_ARN) or request.properties.get(Property.ACCESS_KEY_ID) or ""
             responder.succeed(attributes({action: ROLLBACK_STATUS for action in checks.ACTIONS}, verdict, "",
-                                         str(request.properties.get("Region", "")), str(restored)))
+                                         str(request.properties.get(Property.REGION, "")), str(restored)))
         elif request.request_type == "Update" and (refusal := _bucket_move_refused(request)):
             log.warning("refused: %s", refusal)
             responder.fail(refusal)
@@ -132,47 +138,40 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
                       hard_deadline: float, log_hint: str, doing: Doing) -> None:
     doing.now = "reading the resource properties"
     props = ProbeProperties.parse(request.properties)
+    diagnosis, probed_as = _diagnose(props, hard_deadline, doing)
+    doing.now = "answering CloudFormation"
+    # One structured line with the whole diagnosis: what the log search finds.
+    log.info("diagnosis: %s", json.dumps(diagnosis.as_dict(props.strict)))
+    if not diagnosis.passes(props.strict):
+        responder.fail(diagnosis.verdict(props.strict) + log_hint, physical_id(props.bucket_name))
+        return
+    findings = "; ".join(f"{f.severity.value} {f.id}" for f in diagnosis.findings) or "none"
+    responder.succeed(attributes(diagnosis.statuses(), diagnosis.verdict(props.strict), diagnosis.probe_key or "",
+                                 diagnosis.bucket_region or props.region, probed_as, findings),
+                      physical_id(props.bucket_name))
+
+
+def _diagnose(props: ProbeProperties, hard_deadline: float, doing: Doing) -> tuple[Diagnosis, str]:
+    """The probe's diagnosis, as the principal Logz.io uses; and who that was."""
     patience = Patience(key_propagation=props.key_deadline_seconds,
                         policy_settling=props.settle_seconds, hard_deadline=hard_deadline)
-    cleanup = aws.S3Access(aws.s3_client(props.region), props.bucket_name)
+    # The function's own role removes the probe object and reads the bucket's settings.
+    own = aws.S3Access(aws.s3_client(props.region), props.bucket_name)
+    doing.now = (f"assuming role {props.role_arn}" if props.role_arn
+                 else f"reading the access key from secret {props.secret_arn}")
     try:
-        doing.now = (f"assuming role {props.role_arn}" if props.role_arn
-                     else f"reading the access key from secret {props.secret_arn}")
         key = _principal_credentials(props, hard_deadline)
-        log.info("probing bucket %s as %s (access key %s)", props.bucket_name,
-                 props.role_arn or "the Logz.io user", key.access_key_id)
-        doing.now = f"probing bucket {props.bucket_name} as {props.role_arn or key.access_key_id}"
-        user = aws.S3Access(aws.s3_client(props.region, key=key), props.bucket_name)
-        report = run_probe(user, cleanup, props.region, patience)
     except checks.ProbeAborted as aborted:
-        left = (f" The probe object s3://{props.bucket_name}/{aborted.left_behind} could not be "
-                "removed; delete it by hand." if aborted.left_behind else "")
-        responder.fail(f"Could not check bucket {props.bucket_name}: {aborted}{left}{log_hint}",
-                       physical_id(props.bucket_name))
-        return
-    for check in report.checks:
-        log.info("%s: %s %s %s", check.action, check.status.value, check.error_code or "", check.hint or "")
-    if report.left_behind:
-        log.warning("probe object left behind: s3://%s/%s (%s)", report.bucket, report.left_behind,
-                    report.cleanup_error)
-    doing.now = f"reading the object ownership of bucket {props.bucket_name}"
-    ownership = ownership_problem(cleanup)
-    doing.now = "answering CloudFormation"
-    if not report.ok or ownership:
-        reason = report.failure_reason() if not report.ok else f"Logz.io cannot use bucket {props.bucket_name}:"
-        if ownership:
-            reason = reason.rstrip(".") + ("; " if not report.ok else " ") + ownership + "."
-        responder.fail(reason + _leftover_note(report) + log_hint, physical_id(props.bucket_name))
-        return
-    verdict = (f"all {len(report.checks)} permissions granted: "
-               + ", ".join(check.action for check in report.checks) + _leftover_note(report)
-               + "".join(f" Note: {note}." for note in report.notes))
-    # The key id read from the secret (not the AccessKeyId property): what Logz.io gets too.
+        return Diagnosis(props.bucket_name, props.region,
+                         abort=Abort(aborted.what, aborted.fix, aborted.error_code)), props.role_arn or ""
     probed_as = props.role_arn or key.access_key_id
-    responder.succeed(attributes({check.action: check.status.value for check in report.checks},
-                                 verdict, report.probe_key, report.bucket_region or props.region,
-                                 probed_as),
-                      physical_id(props.bucket_name))
+    log.info("probing bucket %s as %s (access key %s)", props.bucket_name,
+             props.role_arn or "the Logz.io user", key.access_key_id)
+    doing.now = f"probing bucket {props.bucket_name} as {probed_as}"
+    user = aws.S3Access(aws.s3_client(props.region, key=key), props.bucket_name)
+    diagnosis = run_probe(user, [(ROLE_LABEL, own)], props.region, patience,
+                          settings=SettingsReader([(ROLE_LABEL, own)]))
+    return diagnosis, probed_as
 
 
 def _principal_credentials(props: ProbeProperties, hard_deadline: float) -> aws.AccessKey:
@@ -210,16 +209,9 @@ def _principal_credentials(props: ProbeProperties, hard_deadline: float) -> aws.
             "sts:ExternalId (the stack sets it up), then deploy again.", code) from error
 
 
-def _leftover_note(report: checks.ProbeReport) -> str:
-    if not report.left_behind:
-        return ""
-    return (f" The probe object s3://{report.bucket}/{report.left_behind} could not be removed "
-            f"({report.cleanup_error}); delete it by hand.")
-
-
 def _delete(request: CustomResourceRequest, responder: Responder, hard_deadline: float) -> None:
-    bucket = str(request.properties.get("BucketName", ""))
-    region = str(request.properties.get("Region", "")) or None
+    bucket = str(request.properties.get(Property.BUCKET_NAME, ""))
+    region = str(request.properties.get(Property.REGION, "")) or None
     removed: list[str] = []
     if bucket:
         try:
@@ -238,12 +230,12 @@ def _bucket_move_refused(request: CustomResourceRequest) -> str | None:
     bucket (a changed or dropped bucketName replaces it; another existingBucket swaps it):
     archiving would stop without a word. Only an explicit allowBucketChange lets it through.
     Asked after the rollback test: a rollback Update carries old and new swapped."""
-    old = str((request.old_properties or {}).get("BucketName") or "")
-    new = str(request.properties.get("BucketName") or "")
+    old = str((request.old_properties or {}).get(Property.BUCKET_NAME) or "")
+    new = str(request.properties.get(Property.BUCKET_NAME) or "")
     if not old or not new or old == new:
         return None
-    if str(request.properties.get(checks.ALLOW_BUCKET_CHANGE, "")).strip().lower() == "true":
-        log.info("bucket change from %s to %s allowed by %s", old, new, checks.ALLOW_BUCKET_CHANGE)
+    if str(request.properties.get(Property.ALLOW_BUCKET_CHANGE, "")).strip().lower() == "true":
+        log.info("bucket change from %s to %s allowed by %s", old, new, Property.ALLOW_BUCKET_CHANGE)
         return None
     return (f"This update moves the Logz.io archive from bucket {old} to bucket {new}, but Logz.io "
             f"is still configured with {old} and would stop archiving (and restore would not find "
@@ -258,7 +250,7 @@ def _rolling_back(request: CustomResourceRequest, doing: Doing) -> bool:
     """Read before the properties are parsed: old properties may not parse any more."""
     doing.now = "reading the stack's status (is this update a rollback?)"
     try:
-        region = str(request.properties.get("Region", "")) or request.stack_id.split(":")[3]
+        region = str(request.properties.get(Property.REGION, "")) or request.stack_id.split(":")[3]
         client = aws.cloudformation_client(region or None)
         status = client.describe_stacks(StackName=request.stack_id)["Stacks"][0]["StackStatus"]
     except (ClientError, BotoCoreError, KeyError, IndexError) as error:

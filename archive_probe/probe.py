@@ -20,7 +20,8 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from dataclasses import replace
+from typing import Callable, Sequence, TypeVar
 
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
                                  EndpointConnectionError, NoCredentialsError, PartialCredentialsError,
@@ -28,7 +29,9 @@ from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedErr
 
 from . import checks
 from .aws import S3Access
-from .checks import CheckResult, ProbeAborted, ProbeReport, Status
+from .checks import CheckResult, ProbeAborted, Status
+from .diagnosis import Abort, Diagnosis, Finding, LeftBehind, NotChecked
+from .findings import ExtraGrants, SettingsReader, bucket_findings, over_privileged
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -157,22 +160,71 @@ def new_probe_key() -> str:
     return f"{checks.PROBE_PREFIX}{stamp}-{uuid.uuid4().hex}.txt"
 
 
-def run_probe(user: S3Access, cleanup: S3Access | None, expected_region: str | None,
-              patience: Patience = Patience(), clock: Clock | None = None,
-              probe_key: str | None = None) -> ProbeReport:
-    """Check the four permissions as `user`; remove the probe object as `cleanup`.
+#: Who removes the probe object: (label, S3 access) pairs, tried in order.
+Cleaners = Sequence[tuple[str, S3Access]]
+#: The principal, when it could delete its own object (it should not need to).
+BY_PRINCIPAL = "the checked principal"
 
-    Raises ProbeAborted when the check cannot be made at all (bucket missing, key
-    rejected, wrong secret, network); then no permission verdict is possible."""
+
+def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
+              patience: Patience = Patience(), clock: Clock | None = None,
+              probe_key: str | None = None, settings: SettingsReader | None = None,
+              notes: Sequence[str] = ()) -> Diagnosis:
+    """Check the four permissions as `user`, look for extra grants with safe calls, remove
+    the probe object (as `user` first: that is one of the safe calls, then as `cleaners`),
+    and judge the bucket's settings as read by `settings`.
+
+    Never raises for what AWS answers: a probe that cannot be made at all (bucket missing,
+    key rejected, network) is a Diagnosis with `abort` set."""
     clock = clock or Clock()
     retrier = Retrier(patience, clock)
     bucket = user.bucket
     key = probe_key or new_probe_key()
+    base = Diagnosis(bucket=bucket, region=expected_region, probe_key=key, notes=tuple(notes))
+    try:
+        results, version_id, written, region = _four_checks(user, key, retrier)
+    except ProbeAborted as aborted:
+        left = None
+        if aborted.written:
+            left, _, _ = _remove_probe(user, cleaners, key, aborted.version_id, unknown=[])
+        return replace(base, abort=Abort(aborted.what, aborted.fix, aborted.error_code), left_behind=left,
+                       probe_version_id=aborted.version_id)
+    unknown: list[tuple[str, str]] = []
+    held = _extra_grants(user, clock, retrier.hard_deadline, unknown)
+    left, removed_by = None, None
+    if written:
+        left, removed_by, may_delete = _remove_probe(user, cleaners, key, version_id, unknown)
+        if may_delete:
+            held.insert(0, "s3:DeleteObject")
+    else:
+        unknown.append(("s3:DeleteObject", "no probe object was written to try it on"))
+    findings: list[Finding] = []
+    not_checked: list[NotChecked] = []
+    if clock.now() < retrier.hard_deadline:
+        findings, not_checked = bucket_findings(settings or SettingsReader(()), bucket, region, expected_region)
+    else:
+        not_checked.append(NotChecked("bucket-settings", "out of time before the bucket's settings "
+                                      "could be read", "run the check again"))
+    extra = over_privileged(ExtraGrants(tuple(held), tuple(unknown)), bucket)
+    if isinstance(extra, Finding):
+        findings.append(extra)
+    elif extra is not None:
+        not_checked.append(extra)
+    return replace(base, checks=tuple(results[action] for action in checks.ACTIONS),
+                   findings=tuple(findings), not_checked=tuple(not_checked), bucket_region=region,
+                   probe_version_id=version_id, left_behind=left, removed_by=removed_by)
+
+
+def _four_checks(user: S3Access, key: str, retrier: Retrier
+                 ) -> tuple[dict[str, CheckResult], str | None, bool, str | None]:
+    """PutObject, ListBucket, GetObject, GetBucketLocation in Logz.io's order. Returns the
+    results, the probe object's version id, whether it was written, and the bucket's region.
+    Raises ProbeAborted (with what was written) when no verdict is possible."""
+    bucket = user.bucket
     body = f"Logz.io archive permission probe for s3://{bucket}/{key}\n".encode()
     results: dict[str, CheckResult] = {}
-    notes: list[str] = []
-    found_region: list[str] = []
     written: list[str | None] = []  # the version id, once the object exists
+    region: str | None = None
 
     def failure(action: str, error: Exception) -> CheckResult:
         code = error_code(error)
@@ -207,32 +259,38 @@ def run_probe(user: S3Access, cleanup: S3Access | None, expected_region: str | N
         # 3. Restore, step two: read the object back and compare.
         results[checks.GET_OBJECT] = _check_read(user, key, body, bool(written), results, retrier, failure)
 
-        # 4. Locate: Logz.io's sample policy grants it; the region must match.
+        # 4. Locate: Logz.io's sample policy grants it; the region is judged with the findings.
         try:
             region = retrier.call("GetBucketLocation", user.bucket_region)
-            found_region.append(region)
             results[checks.GET_BUCKET_LOCATION] = CheckResult(
                 checks.GET_BUCKET_LOCATION, Status.GRANTED, detail=f"bucket is in {region}")
-            if expected_region and region != expected_region:
-                notes.append(f"bucket {bucket} is in {region}, not {expected_region}: "
-                             f"give Logz.io the region {region}")
         except (ClientError, BotoCoreError) as error:
             results[checks.GET_BUCKET_LOCATION] = failure(checks.GET_BUCKET_LOCATION, error)
-    except BaseException as error:
-        # Whatever went wrong, the probe object does not stay behind if it can be helped.
-        if written:
-            left_behind, _ = _remove_probe(cleanup, key, written[0])
-            if isinstance(error, ProbeAborted) and left_behind:
-                error.left_behind, error.left_behind_version_id = left_behind, written[0]
+    except ProbeAborted as aborted:
+        aborted.written, aborted.version_id = bool(written), (written[0] if written else None)
         raise
+    return results, (written[0] if written else None), bool(written), region
 
-    version_id = written[0] if written else None
-    left_behind, cleanup_error = _remove_probe(cleanup, key, version_id) if written else (None, None)
-    return ProbeReport(bucket=bucket, region=expected_region or "", probe_key=key,
-                       checks=tuple(results[action] for action in checks.ACTIONS),
-                       bucket_region=found_region[0] if found_region else None,
-                       probe_version_id=version_id, left_behind=left_behind,
-                       cleanup_error=cleanup_error, notes=tuple(notes))
+
+def _extra_grants(user: S3Access, clock: Clock, deadline: float, unknown: list[tuple[str, str]]) -> list[str]:
+    """Permissions Logz.io never needs, tried with calls that change nothing: reading the
+    bucket policy and listing the account's buckets (one bucket). One try each: a denial is
+    the expected answer, not something to wait out."""
+    held = []
+    for permission, call in (("s3:GetBucketPolicy", user.read_bucket_policy),
+                             ("s3:ListAllMyBuckets", user.list_all_buckets)):
+        if clock.now() >= deadline:
+            unknown.append((permission, "out of time"))
+            continue
+        try:
+            call()
+            held.append(permission)
+        except ClientError as error:
+            if error_code(error) not in checks.DENIED:
+                unknown.append((permission, error_code(error)))
+        except BotoCoreError as error:
+            unknown.append((permission, type(error).__name__))
+    return held
 
 
 def _check_read(user, key, body, written, results, retrier, failure) -> CheckResult:
@@ -271,7 +329,8 @@ def _abort_if_fatal(code: str, error: Exception, bucket: str, retrier: Retrier) 
     """Raise ProbeAborted for the errors after which no permission verdict is possible."""
     if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
         raise ProbeAborted("No AWS credentials found.",
-                           "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a profile.",
+                           "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile PROFILE "
+                           "(aws configure --profile PROFILE), or use --stack STACK_NAME.",
                            code) from error
     if code in checks.BUCKET_MISSING:
         raise ProbeAborted(f"Bucket {bucket} does not exist (NoSuchBucket).",
@@ -297,36 +356,39 @@ def _abort_if_fatal(code: str, error: Exception, bucket: str, retrier: Retrier) 
                            "Check the network path and the endpoint/region settings.", code) from error
 
 
-def _remove_probe(cleanup: S3Access | None, key: str, version_id: str | None) -> tuple[str | None, str | None]:
-    """Delete exactly the probe object's version; report the key if that is not possible."""
-    if cleanup is None:
-        return key, "no credentials that may delete were given"
+def _remove_probe(user: S3Access, cleaners: Cleaners, key: str, version_id: str | None,
+                  unknown: list[tuple[str, str]]) -> tuple[LeftBehind | None, str | None, bool]:
+    """Remove the probe object, and only it. First as the principal, without a version id:
+    if that works the principal holds s3:DeleteObject (a finding); on a versioned bucket it
+    leaves a delete marker. What remains (the probe's version, that marker) is deleted by
+    exact version with the first cleaner that may. Returns what is left behind, who removed
+    the object, and whether the principal could delete."""
+    marker: str | None = None
+    by_principal = False
     try:
-        cleanup.delete_object(key, version_id)
-        return None, None
-    except (ClientError, BotoCoreError) as error:
-        log.warning("could not remove probe object %s: %s", key, error)
-        return key, f"{error_code(error)}: {error_message(error)}"
-
-
-def ownership_problem(bucket_reader: S3Access) -> str | None:
-    """Why the bucket's object ownership keeps Logz.io out, if it does.
-
-    Logz.io's archive requires ACLs enabled on the bucket; BucketOwnerEnforced disables
-    them. Not one of the principal's four permissions: it is read with other credentials
-    (the Lambda's role), and a bucket whose setting cannot be read is given the benefit of
-    the doubt, with a log line."""
-    try:
-        ownership = bucket_reader.object_ownership()
-    except (ClientError, BotoCoreError) as error:
-        log.warning("could not read the object ownership of %s: %s", bucket_reader.bucket, error_code(error))
-        return None
-    if ownership != "BucketOwnerEnforced":
-        return None
-    return (f"bucket {bucket_reader.bucket} has object ownership BucketOwnerEnforced (ACLs disabled), "
-            "but Logz.io's archive requires ACLs enabled: set it to BucketOwnerPreferred (aws s3api "
-            f"put-bucket-ownership-controls --bucket {bucket_reader.bucket} --ownership-controls "
-            "'Rules=[{ObjectOwnership=BucketOwnerPreferred}]')")
+        marker = user.delete_object(key, None)
+        by_principal = True
+    except ClientError as error:
+        if error_code(error) not in checks.DENIED:
+            unknown.append(("s3:DeleteObject", error_code(error)))
+    except BotoCoreError as error:
+        unknown.append(("s3:DeleteObject", type(error).__name__))
+    if by_principal and version_id is None:
+        return None, BY_PRINCIPAL, True  # unversioned: the object is gone
+    remaining: list[str | None] = [version_id] + ([marker] if marker else [])
+    tried = [f"{BY_PRINCIPAL}: deleted, delete marker {marker} left"] if marker else []
+    for label, access in cleaners:
+        try:
+            while remaining:
+                access.delete_object(key, remaining[0])
+                remaining.pop(0)
+            return None, label, by_principal
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not remove probe object %s as %s: %s", key, label, error_code(error))
+            tried.append(f"{label}: {error_code(error)}")
+    if not cleaners:
+        tried.append("no credentials that may delete were given")
+    return LeftBehind(key, version_id, "; ".join(tried)), None, by_principal
 
 
 def remove_leftovers(cleanup: S3Access, deadline: float = float("inf"), clock: Clock | None = None) -> list[str]:

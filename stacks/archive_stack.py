@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import Aws, CfnOutput, Stack
 from constructs import Construct
 
-from archive_probe.checks import PROBED_CREDENTIALS
+from archive_probe.names import Attribute, Output
 
 from .archive_bucket import archive_bucket
 from .nag_suppressions import suppress_reviewed_findings
@@ -39,14 +39,17 @@ class ArchiveStack(Stack):
         def output(name: str, value: str, description: str) -> None:
             CfnOutput(self, name, value=value, description=description)
 
-        output("BucketName", self.bucket.bucket_name, "S3 bucket name for Logz.io's archive page")
+        output(Output.BUCKET_NAME, self.bucket.bucket_name, "S3 bucket name for Logz.io's archive page")
         # An existing bucket may live elsewhere than the stack: say where the probe found it.
-        region = Aws.REGION if self.bucket_created else self.probe.attribute("BucketRegion")
-        output("Region", region, "Bucket region for Logz.io's archive page")
+        region = Aws.REGION if self.bucket_created else self.probe.attribute(Attribute.BUCKET_REGION)
+        output(Output.REGION, region, "Bucket region for Logz.io's archive page")
         self.principal.add_outputs(self)
         if self.key is not None:
             output("KmsKeyArn", self.key.key_arn, "KMS key that encrypts the archives")
-        output("ProbeVerdict", self.probe.attribute("Verdict"), "What the deploy-time probe found")
-        output("ProbeChecks", self.probe.attribute("Checks"), "Each permission the probe checked, as Logz.io's principal")
-        output("ProbedCredentials", self.probe.attribute(PROBED_CREDENTIALS),
+        output(Output.PROBE_VERDICT, self.probe.attribute(Attribute.VERDICT), "What the deploy-time probe found")
+        output(Output.PROBE_CHECKS, self.probe.attribute(Attribute.CHECKS),
+               "Each permission the probe checked, as Logz.io's principal")
+        output(Output.PROBE_FINDINGS, self.probe.attribute(Attribute.FINDINGS),
+               "Bucket findings of the deploy-time probe (severity and id), or none")
+        output(Output.PROBED_CREDENTIALS, self.probe.attribute(Attribute.PROBED_CREDENTIALS),
                "Access key id or role ARN the deploy-time probe ran as")

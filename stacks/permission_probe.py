@@ -19,7 +19,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from archive_probe.checks import ALLOW_BUCKET_CHANGE, PROBE_PREFIX
+from archive_probe.checks import PROBE_PREFIX
+from archive_probe.names import Property
 
 from .principal import LogzioPrincipal
 from .settings import ArchiveSettings, Verify
@@ -77,8 +78,11 @@ class PermissionProbe(Construct):
             resources=[bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": [f"{PROBE_PREFIX}*"]}}))
         self.role.add_to_principal_policy(iam.PolicyStatement(
-            # Logz.io requires ACLs enabled: the probe reads the bucket's object ownership.
-            sid="ReadObjectOwnership", actions=["s3:GetBucketOwnershipControls"],
+            # The bucket findings: settings that break archive or restore beyond the grants
+            # (ACLs disabled, Glacier lifecycle rules, archive tiers, Requester Pays). Read only.
+            sid="ReadBucketSettings", actions=[
+                "s3:GetBucketOwnershipControls", "s3:GetLifecycleConfiguration",
+                "s3:GetIntelligentTieringConfiguration", "s3:GetBucketRequestPayment"],
             resources=[bucket.bucket_arn]))
         self.role.add_to_principal_policy(iam.PolicyStatement(
             sid="DetectRollback", actions=["cloudformation:DescribeStacks"],
@@ -100,21 +104,25 @@ class PermissionProbe(Construct):
         self.function.node.default_child.add_override("DependsOn", [stack.get_logical_id(default_policy)])
 
         properties = {
-            "BucketName": bucket.bucket_name,
-            "Region": Aws.REGION,
+            Property.BUCKET_NAME: bucket.bucket_name,
+            Property.REGION: Aws.REGION,
             # The probe re-runs when anything it checks changes: the principal (key id or
             # role) and the bucket by value, the policy by digest of its synthesized text.
             **principal.probe_properties(),
-            "PolicyDigest": policy_digest(stack, principal.policy),
-            "KeyDeadlineSeconds": str(settings.key_deadline_seconds),
-            "SettleSeconds": str(settings.settle_seconds),
+            Property.POLICY_DIGEST: policy_digest(stack, principal.policy),
+            Property.KEY_DEADLINE_SECONDS: str(settings.key_deadline_seconds),
+            Property.SETTLE_SECONDS: str(settings.settle_seconds),
         }
         if settings.verify is Verify.ALWAYS:
-            properties["RunOnEveryDeploy"] = str(time.time_ns())
+            properties[Property.RUN_ON_EVERY_DEPLOY] = str(time.time_ns())
         if settings.allow_bucket_change:
             # Otherwise the probe fails an update that moves the archive to another bucket.
             # Absent, not "false", when off: a stack deployed before the setting sees no change.
-            properties[ALLOW_BUCKET_CHANGE] = "true"
+            properties[Property.ALLOW_BUCKET_CHANGE] = "true"
+        if settings.strict:
+            # Warnings (an over-privileged principal, a Glacier rule under a prefix) fail the
+            # deploy too. Absent when off, like AllowBucketChange.
+            properties[Property.STRICT] = "true"
         self.resource = CustomResource(
             self, "Resource", service_token=self.function.function_arn, resource_type=RESOURCE_TYPE,
             properties=properties,

@@ -14,6 +14,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from archive_probe.names import Output, Property
+
 from archive_probe import checks
 
 from .settings import ArchiveSettings, Principal
@@ -75,8 +77,8 @@ class LogzioPrincipal(Construct):
     def probe_properties(self) -> dict[str, str]:
         """How the probe acts as this principal; never a secret, only where to find it."""
         if self.role is not None:
-            return {"RoleArn": self.role.role_arn, "ExternalId": self.settings.external_id}
-        return {"SecretArn": self.secret.secret_arn, "AccessKeyId": self.access_key.access_key_id}
+            return {Property.ROLE_ARN: self.role.role_arn, Property.EXTERNAL_ID: self.settings.external_id}
+        return {Property.SECRET_ARN: self.secret.secret_arn, Property.ACCESS_KEY_ID: self.access_key.access_key_id}
 
     def let_probe_act_as(self, probe_role: iam.Role) -> None:
         if self.role is not None:
@@ -97,13 +99,13 @@ class LogzioPrincipal(Construct):
             CfnOutput(stack, name, value=value, description=description)
 
         if self.role is not None:
-            output("RoleArn", self.role.role_arn, "IAM role ARN for Logz.io's archive page (IAM role)")
-            output("ExternalId", self.settings.external_id, "External id the role requires")
+            output(Output.ROLE_ARN, self.role.role_arn, "IAM role ARN for Logz.io's archive page (IAM role)")
+            output(Output.EXTERNAL_ID, self.settings.external_id, "External id the role requires")
             return
-        output("UserName", self.user.user_name, "IAM user Logz.io acts as")
-        output("AccessKeyId", self.access_key.access_key_id, "Access key id for Logz.io's archive page")
-        output("SecretArn", self.secret.secret_arn, "Secret holding the access key id and secret key")
-        output("GetSecretCommand",
+        output(Output.USER_NAME, self.user.user_name, "IAM user Logz.io acts as")
+        output(Output.ACCESS_KEY_ID, self.access_key.access_key_id, "Access key id for Logz.io's archive page")
+        output(Output.SECRET_ARN, self.secret.secret_arn, "Secret holding the access key id and secret key")
+        output(Output.GET_SECRET_COMMAND,
                Fn.join("", ["aws secretsmanager get-secret-value --secret-id ", self.secret.secret_arn,
                             " --region ", Aws.REGION, " --query SecretString --output text"]),
                "Prints the key pair to paste into Logz.io")

@@ -53,7 +53,7 @@ UNRESTORABLE_STORAGE_CLASSES = {
 #: Settings of one archive; any other plain key is a typo and is refused.
 ARCHIVE_KEYS = ("stackName", "region", "bucketName", "existingBucket", "encryption", "kmsKeyArn",
                 "principal", "logzioAccountId", "externalId", "keySerial", "verify", "keyDeadlineSeconds",
-                "settleSeconds", "transitionDays", "storageClass", "expireDays", "allowBucketChange")
+                "settleSeconds", "transitionDays", "storageClass", "expireDays", "allowBucketChange", "strict")
 KNOWN_KEYS = ARCHIVE_KEYS + ("archives",)
 #: Keys the CDK command line itself keeps in cdk.context.json (`cdk acknowledge`,
 #: `cdk cli-telemetry`): not ours, not typos.
@@ -92,6 +92,9 @@ class ArchiveSettings:
     #: True lets a deploy move the archive to another bucket; otherwise the probe fails any
     #: update that changes the bucket (Logz.io would go on archiving to the old one).
     allow_bucket_change: bool = False
+    #: True makes warnings (an over-privileged principal, a Glacier rule under a prefix, the
+    #: bucket in another region) fail the deploy like errors.
+    strict: bool = False
 
     @property
     def bucket(self) -> str | None:
@@ -235,6 +238,7 @@ def _archive(values: Mapping[str, Any], name: Callable[[str], str] = str) -> Arc
         settle_seconds=_integer(name("settleSeconds"), values["settleSeconds"], 30, 0, 300),
         lifecycle=lifecycle,
         allow_bucket_change=_boolean(name("allowBucketChange"), values["allowBucketChange"], False),
+        strict=_boolean(name("strict"), values["strict"], False),
     )
 
 

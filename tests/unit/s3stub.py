@@ -80,6 +80,57 @@ class Script:
         self.stub.add_response("delete_object", {}, params)
         return self
 
+    def extras(self, policy: str | None = "AccessDenied", buckets: str | None = "AccessDenied"):
+        """The principal's safe calls for extra grants: GetBucketPolicy, then ListBuckets.
+        Denied (the default) is what a least-privilege principal answers; None: allowed."""
+        params = {"Bucket": self.bucket}
+        if policy:
+            self.error("get_bucket_policy", params, policy)
+        else:
+            self.stub.add_response("get_bucket_policy", {"Policy": "{}"}, params)
+        if buckets:
+            return self.error("list_buckets", {"MaxBuckets": 1}, buckets)
+        self.stub.add_response("list_buckets", {"Buckets": []}, {"MaxBuckets": 1})
+        return self
+
+    def self_delete(self, error: str | None = "AccessDenied", marker: str | None = None):
+        """The principal deletes its own probe object (no version id): denied by default."""
+        params = {"Bucket": self.bucket, "Key": self.key}
+        if error:
+            return self.error("delete_object", params, error)
+        self.stub.add_response("delete_object", {"DeleteMarker": True, "VersionId": marker} if marker else {},
+                               params)
+        return self
+
+    def tail(self):
+        """What a least-privilege principal answers after the four checks, object written."""
+        return self.extras().self_delete()
+
+    def bucket_settings(self, ownership: str | None = "BucketOwnerPreferred", rules: list | None = None,
+                        tierings: list | None = None, payer: str = "BucketOwner", denied: tuple = ()):
+        """The reader's four reads: ownership, lifecycle, Intelligent-Tiering, request payment.
+        A name in `denied` ("ownership", "lifecycle", "tiering", "payer") answers AccessDenied."""
+        params = {"Bucket": self.bucket}
+        if "ownership" in denied:
+            self.error("get_bucket_ownership_controls", params, "AccessDenied")
+        else:
+            self.ownership(ownership)
+        if "lifecycle" in denied:
+            self.error("get_bucket_lifecycle_configuration", params, "AccessDenied")
+        elif rules is None:
+            self.error("get_bucket_lifecycle_configuration", params, "NoSuchLifecycleConfiguration", status=404)
+        else:
+            self.stub.add_response("get_bucket_lifecycle_configuration", {"Rules": rules}, params)
+        if "tiering" in denied:
+            self.error("list_bucket_intelligent_tiering_configurations", params, "AccessDenied")
+        else:
+            self.stub.add_response("list_bucket_intelligent_tiering_configurations", {
+                "IsTruncated": False, "IntelligentTieringConfigurationList": tierings or []}, params)
+        if "payer" in denied:
+            return self.error("get_bucket_request_payment", params, "AccessDenied")
+        self.stub.add_response("get_bucket_request_payment", {"Payer": payer}, params)
+        return self
+
     def ownership(self, setting: str | None = "BucketOwnerPreferred"):
         params = {"Bucket": self.bucket}
         if setting is None:

@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 
 from archive_probe import aws, handler
 from archive_probe.aws import AccessKey
+from tests.bucket_cases import CASES, UNREADABLE
 from tests.unit.s3stub import BUCKET, Script, stubbed
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -129,15 +130,17 @@ def fixed_probe_key(monkeypatch):
 
 def test_create_all_granted(network, responses, caplog):
     user, role, secret_reads = network
-    user.put().list().get().locate()
-    role.delete().ownership("BucketOwnerPreferred")
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings(ownership="BucketOwnerPreferred")
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS"
     assert answer["PhysicalResourceId"] == PHYSICAL_ID
     assert answer["Data"]["PutObject"] == answer["Data"]["ListBucket"] == "granted"
     assert answer["Data"]["GetObject"] == answer["Data"]["GetBucketLocation"] == "granted"
-    assert answer["Data"]["Verdict"].startswith("all 4 permissions granted: s3:PutObject, s3:ListBucket")
+    assert answer["Data"]["Verdict"] == (f"OK: all 4 permissions Logz.io needs are granted on bucket {BUCKET} "
+                                         "(archive and restore will work).")
+    assert answer["Data"]["Findings"] == "none"
     assert answer["Data"]["BucketRegion"] == "us-east-1"
     assert answer["Data"]["ProbedCredentials"] == "AKIAIOSFODNN7EXAMPLE"
     assert answer["RequestId"] == "d3c1a7c2-8e1b-4a57-9f0e-6a5d4c3b2a19"
@@ -150,21 +153,23 @@ def test_create_all_granted(network, responses, caplog):
 
 
 @pytest.mark.parametrize("missing, script", [
-    ("s3:PutObject", lambda u: u.put("AccessDenied").list(keys=()).get("NoSuchKey", status=404).locate()),
-    ("s3:ListBucket", lambda u: u.put().list("AccessDenied").get().locate()),
-    ("s3:GetObject", lambda u: u.put().list().get("AccessDenied").locate()),
-    ("s3:GetBucketLocation", lambda u: u.put().list().get().locate("AccessDenied")),
+    ("s3:PutObject", lambda u: u.put("AccessDenied").list(keys=()).get("NoSuchKey", status=404).locate().extras()),
+    ("s3:ListBucket", lambda u: u.put().list("AccessDenied").get().locate().tail()),
+    ("s3:GetObject", lambda u: u.put().list().get("AccessDenied").locate().tail()),
+    ("s3:GetBucketLocation", lambda u: u.put().list().get().locate("AccessDenied").tail()),
 ])
 def test_create_fails_naming_exactly_the_missing_action(network, responses, missing, script):
     user, role, _ = network
     script(user)
     if missing != "s3:PutObject":
         role.delete()
+    role.bucket_settings()
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "FAILED"
     reason = answer["Reason"]
-    assert reason.startswith(f"Logz.io cannot use bucket {BUCKET}: {missing} missing (AccessDenied): ")
+    assert reason.startswith(f"FAILED: Logz.io cannot use bucket {BUCKET}")
+    assert f"3 of 4 permissions granted; {missing} missing (AccessDenied): " in reason
     named = {a for a in ("s3:PutObject", "s3:ListBucket", "s3:GetObject", "s3:GetBucketLocation")
              if f"{a} missing" in reason}
     assert named == {missing}
@@ -173,7 +178,7 @@ def test_create_fails_naming_exactly_the_missing_action(network, responses, miss
 
 def test_create_without_slash_star_names_both_object_actions(network, responses):
     user, _, _ = network
-    user.put("AccessDenied").list(keys=()).get("AccessDenied").locate()
+    user.put("AccessDenied").list(keys=()).get("AccessDenied").locate().extras()
     handler.handler(event("create", responses.url), Context())
     reason = responses.only()["Reason"]
     assert "s3:PutObject missing" in reason and "s3:GetObject missing" in reason
@@ -252,8 +257,8 @@ def test_malformed_secret_fails_naming_the_secret_and_its_shape(network, respons
 
 def test_secret_in_create_access_key_shape_is_accepted(network, responses, monkeypatch):
     user, role, _ = network
-    user.put().list().get().locate()
-    role.delete().ownership()
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings()
 
     def read(secret_arn, client=None):
         return aws.parse_access_key(secret_arn, {"SecretString": json.dumps({"AccessKey": {
@@ -312,8 +317,8 @@ def test_watchdog_answers_before_the_lambda_timeout(network, responses, monkeypa
 def test_response_put_is_retried(network, responses):
     user, role, _ = network
     responses.fail_first = 2
-    user.put().list().get().locate()
-    role.delete()
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings()
     handler.handler(event("create", responses.url), Context())
     assert responses.only()["Status"] == "SUCCESS"
 
@@ -381,8 +386,8 @@ def test_role_mode_assumes_the_role_with_the_external_id(network, responses, mon
         return AccessKey("ASIATEMP", "temp-secret", "session-token")
 
     monkeypatch.setattr(aws, "assume_role", fake_assume_role)
-    user.put().list().get().locate()
-    role.delete()
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings()
     handler.handler(role_event(responses.url), Context())
     assert responses.only()["Status"] == "SUCCESS"
     # The role, not the temporary key the assumption returned.
@@ -408,7 +413,8 @@ def test_role_that_cannot_be_assumed_fails_with_what_to_do(network, responses, m
 def test_kms_denial_on_write_names_the_key_permission(network, responses):
     user, _, _ = network
     user.put("AccessDenied", "User: x is not authorized to perform: kms:GenerateDataKey on resource: "
-             "arn:aws:kms:us-east-1:123456789012:key/abc").list(keys=()).get("NoSuchKey", status=404).locate()
+             "arn:aws:kms:us-east-1:123456789012:key/abc").list(keys=()).get("NoSuchKey", status=404).locate() \
+        .extras()
     handler.handler(event("create", responses.url), Context())
     reason = responses.only()["Reason"]
     assert "s3:PutObject missing (AccessDenied): the bucket's default encryption uses a KMS key: " \
@@ -418,21 +424,22 @@ def test_kms_denial_on_write_names_the_key_permission(network, responses):
 @pytest.mark.parametrize("setting", [None, "ObjectWriter", "BucketOwnerPreferred"])
 def test_object_ownership_that_keeps_acls_passes(network, responses, setting):
     user, role, _ = network
-    user.put().list().get().locate()
-    role.delete().ownership(setting)
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings(ownership=setting)
     handler.handler(event("create", responses.url), Context())
     assert responses.only()["Status"] == "SUCCESS"
 
 
 def test_bucket_owner_enforced_fails_naming_object_ownership(network, responses):
     user, role, _ = network
-    user.put().list().get().locate()
-    role.delete().ownership("BucketOwnerEnforced")
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings(ownership="BucketOwnerEnforced")
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "FAILED"
-    assert answer["Reason"].startswith(f"Logz.io cannot use bucket {BUCKET}: bucket {BUCKET} has object "
-                                       "ownership BucketOwnerEnforced (ACLs disabled)")
+    assert answer["Reason"].startswith(f"FAILED: Logz.io cannot use bucket {BUCKET} (archive will fail): "
+                                       f"4 of 4 permissions granted; error object-ownership-enforced: bucket "
+                                       f"{BUCKET} has object ownership BucketOwnerEnforced (ACLs disabled)")
     assert "Rules=[{ObjectOwnership=BucketOwnerPreferred}]" in answer["Reason"]
 
 
@@ -449,8 +456,8 @@ def test_secret_read_denied_while_the_role_policy_propagates_is_retried(network,
 
     monkeypatch.setattr(aws, "read_access_key", flaky)
     monkeypatch.setattr("archive_probe.probe.Clock.sleep", lambda self, seconds: None)
-    user.put().list().get().locate()
-    role.delete().ownership()
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings()
     handler.handler(event("create", responses.url), Context())
     assert responses.only()["Status"] == "SUCCESS" and len(calls) == 2
 
@@ -552,12 +559,12 @@ def test_bucket_guard_message_fits_the_response_with_the_longest_names(network, 
 
 def test_allowed_bucket_change_probes_the_new_bucket(network, responses):
     user, role, secret_reads = network
-    user.put().list().get().locate()  # the stubs expect BUCKET, the new bucket
-    role.delete().ownership("BucketOwnerPreferred")
+    user.put().list().get().locate().tail()  # the stubs expect BUCKET, the new bucket
+    role.delete().bucket_settings(ownership="BucketOwnerPreferred")
     handler.handler(bucket_change(responses.url, AllowBucketChange="true"), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS", answer["Reason"]
-    assert answer["Data"]["Verdict"].startswith("all 4 permissions granted")
+    assert answer["Data"]["Verdict"].startswith("OK: all 4 permissions Logz.io needs are granted")
     assert answer["PhysicalResourceId"] == PHYSICAL_ID  # the new bucket's: CloudFormation deletes the old
     assert secret_reads == [SECRET_ARN]
 
@@ -579,12 +586,12 @@ def test_rollback_of_a_bucket_change_passes(network, responses, monkeypatch):
 
 def test_update_on_the_same_bucket_probes_as_before(network, responses):
     user, role, secret_reads = network
-    user.put().list().get().locate()
-    role.delete().ownership("BucketOwnerPreferred")
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings(ownership="BucketOwnerPreferred")
     handler.handler(event("update", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS", answer["Reason"]
-    assert answer["Data"]["Verdict"].startswith("all 4 permissions granted")
+    assert answer["Data"]["Verdict"].startswith("OK: all 4 permissions Logz.io needs are granted")
     assert answer["PhysicalResourceId"] == PHYSICAL_ID
     assert secret_reads == [SECRET_ARN]
 
@@ -594,8 +601,8 @@ def test_update_on_the_same_bucket_probes_as_before(network, responses):
 def test_probed_credentials_are_the_key_read_from_the_secret(network, responses):
     """Not the AccessKeyId property: a secret holding another key than the stack's shows here."""
     user, role, _ = network
-    user.put().list().get().locate()
-    role.delete().ownership("BucketOwnerPreferred")
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings(ownership="BucketOwnerPreferred")
     handler.handler(event("create", responses.url, AccessKeyId="AKIAPROPERTYONLY0000"), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS"
@@ -669,3 +676,62 @@ def test_every_aws_call_is_one_try():
     finally:
         server.shutdown()
     assert len(hits) == 1
+
+
+# --------------------------------------------------------------------------- findings
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bucket_findings_decide_the_deploy(network, responses, case):
+    """The same cases as the probe's and the command's tests: errors fail the deploy,
+    warnings are named in the verdict and the Findings attribute."""
+    settings, expected = CASES[case]
+    user, role, _ = network
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings(**settings)
+    handler.handler(event("create", responses.url), Context())
+    answer = responses.only()
+    errors = [finding for finding, severity in expected if severity == "error"]
+    assert answer["Status"] == ("FAILED" if errors else "SUCCESS"), answer["Reason"]
+    text = answer["Reason"] if errors else answer["Data"]["Verdict"]
+    for finding, severity in expected:
+        assert f"{severity} {finding}: " in text
+    if not errors:
+        assert answer["Data"]["Findings"] == ("; ".join(f"{s} {f}" for f, s in expected) or "none")
+
+
+def test_strict_fails_the_deploy_on_a_warning(network, responses):
+    user, role, _ = network
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings(**CASES["deep-archive-under-prefix"][0])
+    handler.handler(event("create", responses.url, Strict="true"), Context())
+    answer = responses.only()
+    assert answer["Status"] == "FAILED"
+    assert "warning lifecycle-unrestorable: lifecycle rule 'old-exports'" in answer["Reason"]
+
+
+def test_an_over_privileged_principal_is_a_warning_and_leaves_nothing_behind(network, responses):
+    user, role, _ = network
+    user.put().list().get().locate().extras(policy=None, buckets="AccessDenied").self_delete(error=None, marker="m1")
+    role.delete(version="v1").delete(version="m1").bucket_settings()
+    handler.handler(event("create", responses.url), Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS"
+    assert answer["Data"]["Findings"] == "warning over-privileged"
+    assert "may also s3:DeleteObject, s3:GetBucketPolicy" in answer["Data"]["Verdict"]
+
+
+def test_unreadable_settings_are_logged_as_not_checked(network, responses, caplog):
+    user, role, _ = network
+    user.put().list().get().locate().tail()
+    role.delete().bucket_settings(**UNREADABLE[0])
+    handler.handler(event("create", responses.url), Context())
+    assert responses.only()["Status"] == "SUCCESS"
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("diagnosis: ")]
+    logged = json.loads(line.removeprefix("diagnosis: "))
+    assert [item["id"] for item in logged["not_checked"]] == UNREADABLE[1]
+    assert logged["ok"] is True and logged["checks"][0]["action"] == "s3:PutObject"
+
+
+def test_strict_property_must_be_true_or_false(network, responses):
+    handler.handler(event("create", responses.url, Strict="yes"), Context())
+    assert responses.only()["Reason"].startswith("resource property Strict='yes' is not true or false")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from archive_probe import checks
-from archive_probe.checks import ProbeAborted, Status
+from archive_probe.checks import Status
 from archive_probe.probe import PROPAGATION_POLL_SECONDS, Patience, remove_leftovers, run_probe
+from tests.bucket_cases import CASES, UNREADABLE
 from tests.unit.s3stub import BODY, BUCKET, DENIED_PUT, KEY, FakeClock, Script, stubbed
 
 ALL = checks.ACTIONS
@@ -27,7 +28,8 @@ def cleaner():
 
 
 def probe(principal, cleaner, patience=Patience(key_propagation=90, policy_settling=0), clock=None):
-    return run_probe(principal[0], cleaner[0], "us-east-1", patience, clock or FakeClock(), probe_key=KEY)
+    return run_probe(principal[0], [("the cleaner", cleaner[0])], "us-east-1", patience, clock or FakeClock(),
+                     probe_key=KEY)
 
 
 def statuses(report):
@@ -35,7 +37,7 @@ def statuses(report):
 
 
 def test_all_granted_and_the_probe_object_removed(principal, cleaner):
-    principal[1].put().list().get().locate()
+    principal[1].put().list().get().locate().tail()
     cleaner[1].delete(version="v1")
     report = probe(principal, cleaner)
     assert report.ok
@@ -45,17 +47,18 @@ def test_all_granted_and_the_probe_object_removed(principal, cleaner):
 
 def test_put_missing_alone(principal, cleaner):
     # Nothing was written, so GetObject is tested on the absent key: NoSuchKey means granted.
-    principal[1].put("AccessDenied", DENIED_PUT).list(keys=()).get("NoSuchKey", status=404).locate()
+    principal[1].put("AccessDenied", DENIED_PUT).list(keys=()).get("NoSuchKey", status=404).locate().extras()
     report = probe(principal, cleaner)
     assert [c.action for c in report.failed] == [checks.PUT_OBJECT]
     put = report.check(checks.PUT_OBJECT)
     assert put.error_code == "AccessDenied"
     assert f"arn:aws:s3:::{BUCKET}/*" in put.hint
-    assert report.failure_reason().startswith(f"Logz.io cannot use bucket {BUCKET}: s3:PutObject missing (AccessDenied)")
+    assert report.verdict().startswith(f"FAILED: Logz.io cannot use bucket {BUCKET} (archive will fail): "
+                                       "3 of 4 permissions granted; s3:PutObject missing (AccessDenied)")
 
 
 def test_list_missing_alone(principal, cleaner):
-    principal[1].put().list("AccessDenied").get().locate()
+    principal[1].put().list("AccessDenied").get().locate().tail()
     cleaner[1].delete()
     report = probe(principal, cleaner)
     assert [c.action for c in report.failed] == [checks.LIST_BUCKET]
@@ -63,7 +66,7 @@ def test_list_missing_alone(principal, cleaner):
 
 
 def test_get_missing_alone(principal, cleaner):
-    principal[1].put().list().get("AccessDenied").locate()
+    principal[1].put().list().get("AccessDenied").locate().tail()
     cleaner[1].delete()
     report = probe(principal, cleaner)
     assert [c.action for c in report.failed] == [checks.GET_OBJECT]
@@ -71,7 +74,7 @@ def test_get_missing_alone(principal, cleaner):
 
 
 def test_location_missing_alone(principal, cleaner):
-    principal[1].put().list().get().locate("AccessDenied")
+    principal[1].put().list().get().locate("AccessDenied").tail()
     cleaner[1].delete()
     report = probe(principal, cleaner)
     assert [c.action for c in report.failed] == [checks.GET_BUCKET_LOCATION]
@@ -79,26 +82,26 @@ def test_location_missing_alone(principal, cleaner):
 
 def test_object_actions_without_slash_star(principal, cleaner):
     """Put/Get granted on the bucket ARN alone: both denied, both hints name the /*."""
-    principal[1].put("AccessDenied").list(keys=()).get("AccessDenied").locate()
+    principal[1].put("AccessDenied").list(keys=()).get("AccessDenied").locate().extras()
     report = probe(principal, cleaner)
     assert [c.action for c in report.failed] == [checks.PUT_OBJECT, checks.GET_OBJECT]
     assert all(f"arn:aws:s3:::{BUCKET}/*" in c.hint and "/*" in c.hint for c in report.failed)
-    reason = report.failure_reason()
+    reason = report.verdict()
     assert "s3:PutObject missing" in reason and "s3:GetObject missing" in reason
     assert "s3:ListBucket" not in reason and "s3:GetBucketLocation" not in reason
 
 
 def test_get_unverifiable_when_put_and_list_are_missing(principal, cleaner):
-    principal[1].put("AccessDenied").list("AccessDenied").get("AccessDenied").locate()
+    principal[1].put("AccessDenied").list("AccessDenied").get("AccessDenied").locate().extras()
     report = probe(principal, cleaner)
     assert statuses(report) == {checks.PUT_OBJECT: Status.MISSING, checks.LIST_BUCKET: Status.MISSING,
                                 checks.GET_OBJECT: Status.UNVERIFIED,
                                 checks.GET_BUCKET_LOCATION: Status.GRANTED}
-    assert "s3:GetObject unverified" in report.failure_reason()
+    assert "s3:GetObject unverified" in report.verdict()
 
 
 def test_key_not_yet_propagated_then_working(principal, cleaner):
-    principal[1].put("InvalidAccessKeyId").put("InvalidAccessKeyId").put().list().get().locate()
+    principal[1].put("InvalidAccessKeyId").put("InvalidAccessKeyId").put().list().get().locate().tail()
     cleaner[1].delete()
     clock = FakeClock()
     report = probe(principal, cleaner, clock=clock)
@@ -112,17 +115,16 @@ def test_key_never_propagates_aborts_at_the_deadline(principal, cleaner):
     for _ in range(14):  # 12 waits of 0.8 s and one of 0.4 s fill the 10 s: 14 attempts
         script.put("InvalidAccessKeyId")
     clock = FakeClock()
-    with pytest.raises(ProbeAborted) as aborted:
-        probe(principal, cleaner, Patience(key_propagation=10, policy_settling=0), clock)
-    assert aborted.value.error_code == "InvalidAccessKeyId"
-    assert "keyDeadlineSeconds" in aborted.value.fix
+    abort = probe(principal, cleaner, Patience(key_propagation=10, policy_settling=0), clock).abort
+    assert abort.error_code == "InvalidAccessKeyId"
+    assert "keyDeadlineSeconds" in abort.fix
     assert sum(clock.sleeps) == pytest.approx(10.0)
     assert max(clock.sleeps) == PROPAGATION_POLL_SECONDS  # no wait grows past the poll interval
     principal[1].stub._queue.clear()  # the remaining scripted answers were never needed
 
 
 def test_access_denied_retried_within_the_settling_window(principal, cleaner):
-    principal[1].put("AccessDenied").put("AccessDenied").put().list().get().locate()
+    principal[1].put("AccessDenied").put("AccessDenied").put().list().get().locate().tail()
     cleaner[1].delete()
     clock = FakeClock()
     report = probe(principal, cleaner, Patience(key_propagation=90, policy_settling=30), clock)
@@ -134,7 +136,7 @@ def test_settling_window_expiring_makes_access_denied_final(principal, cleaner):
     script = principal[1]
     for _ in range(5):  # 0.8 + 0.8 + 0.8 + 0.6 = 3 s window: five attempts, then final
         script.put("AccessDenied")
-    script.list(keys=()).get("NoSuchKey", status=404).locate()
+    script.list(keys=()).get("NoSuchKey", status=404).locate().extras()
     clock = FakeClock()
     report = probe(principal, cleaner, Patience(key_propagation=90, policy_settling=3), clock)
     assert [c.action for c in report.failed] == [checks.PUT_OBJECT]
@@ -144,7 +146,7 @@ def test_settling_window_expiring_makes_access_denied_final(principal, cleaner):
 
 
 def test_throttling_is_retried(principal, cleaner):
-    principal[1].put().list("SlowDown").list().get().locate("Throttling").locate()
+    principal[1].put().list("SlowDown").list().get().locate("Throttling").locate().tail()
     cleaner[1].delete()
     clock = FakeClock()
     report = probe(principal, cleaner, clock=clock)
@@ -154,26 +156,26 @@ def test_throttling_is_retried(principal, cleaner):
 
 def test_missing_bucket_aborts(principal, cleaner):
     principal[1].put("NoSuchBucket")
-    with pytest.raises(ProbeAborted, match=f"Bucket {BUCKET} does not exist"):
-        probe(principal, cleaner)
+    report = probe(principal, cleaner)
+    assert report.abort.what == f"Bucket {BUCKET} does not exist (NoSuchBucket)."
+    assert report.exit_status() == 2 and report.checks == ()
 
 
 def test_wrong_secret_aborts(principal, cleaner):
     principal[1].put("SignatureDoesNotMatch")
-    with pytest.raises(ProbeAborted, match="secret access key does not match the access key id"):
-        probe(principal, cleaner)
+    assert "secret access key does not match the access key id" in probe(principal, cleaner).abort.what
 
 
 def test_bucket_policy_deny_is_named(principal, cleaner):
     principal[1].put("AccessDenied", "User: x is not authorized to perform: s3:PutObject with an "
-                     "explicit deny in a resource-based policy").list(keys=()).get("NoSuchKey", status=404).locate()
+                     "explicit deny in a resource-based policy").list(keys=()).get("NoSuchKey", status=404).locate().extras()
     report = probe(principal, cleaner)
     assert "bucket policy" in report.check(checks.PUT_OBJECT).hint
 
 
 def test_kms_denial_is_named(principal, cleaner):
     principal[1].put().list().get("AccessDenied", message="User: x is not authorized to perform: "
-                                  "kms:Decrypt on resource: arn:aws:kms:us-east-1:1:key/abc").locate()
+                                  "kms:Decrypt on resource: arn:aws:kms:us-east-1:1:key/abc").locate().tail()
     cleaner[1].delete()
     report = probe(principal, cleaner)
     hint = report.check(checks.GET_OBJECT).hint
@@ -181,51 +183,55 @@ def test_kms_denial_is_named(principal, cleaner):
 
 
 def test_wrong_region_is_named(principal, cleaner):
-    principal[1].put("PermanentRedirect").list("PermanentRedirect").get("PermanentRedirect").locate()
+    principal[1].put("PermanentRedirect").list("PermanentRedirect").get("PermanentRedirect").locate().extras()
     report = probe(principal, cleaner)
     assert "another region" in report.check(checks.PUT_OBJECT).hint
 
 
-def test_region_mismatch_is_noted(principal, cleaner):
-    principal[1].put().list().get().locate(constraint="eu-west-1")
+def test_region_mismatch_is_a_warning(principal, cleaner):
+    principal[1].put().list().get().locate(constraint="eu-west-1").tail()
     cleaner[1].delete()
     report = probe(principal, cleaner)
-    assert report.ok and report.notes == (f"bucket {BUCKET} is in eu-west-1, not us-east-1: "
-                                          "give Logz.io the region eu-west-1",)
+    assert report.ok and not report.passes(strict=True)
+    [warning] = report.warnings
+    assert (warning.id, warning.message, warning.fix) == (
+        "bucket-region-mismatch", f"bucket {BUCKET} is in eu-west-1, not us-east-1",
+        "give Logz.io the region eu-west-1 on its archive page")
 
 
 def test_object_written_but_not_listed(principal, cleaner):
-    principal[1].put().list(keys=()).get().locate()
+    principal[1].put().list(keys=()).get().locate().tail()
     cleaner[1].delete()
     report = probe(principal, cleaner)
     assert report.check(checks.LIST_BUCKET).error_code == "ProbeObjectNotListed"
 
 
 def test_content_mismatch(principal, cleaner):
-    principal[1].put().list().get(body=b"something else").locate()
+    principal[1].put().list().get(body=b"something else").locate().tail()
     cleaner[1].delete()
     assert report_codes(probe(principal, cleaner)) == {checks.GET_OBJECT: "ContentMismatch"}
 
 
 def test_cleanup_failure_reports_the_exact_key(principal, cleaner):
-    principal[1].put().list().get().locate()
+    principal[1].put().list().get().locate().tail()
     cleaner[1].delete(error="AccessDenied")
     report = probe(principal, cleaner)
-    assert report.ok and report.left_behind == KEY and report.cleanup_error.startswith("AccessDenied")
+    assert report.ok and report.left_behind.key == KEY and report.left_behind.version_id == "v1"
+    assert report.left_behind.error == "the cleaner: AccessDenied"
 
 
 def test_probe_object_removed_even_when_a_later_call_explodes(principal, cleaner):
-    principal[1].put().list("NoSuchBucket")
+    principal[1].put().list("NoSuchBucket").self_delete()
     cleaner[1].delete()
-    with pytest.raises(ProbeAborted):
-        probe(principal, cleaner)
+    report = probe(principal, cleaner)
+    assert report.abort.error_code == "NoSuchBucket" and report.left_behind is None
 
 
 def test_unversioned_bucket_delete_has_no_version(principal, cleaner):
     script = principal[1]
     script.stub.add_response("put_object", {}, {"Bucket": BUCKET, "Key": KEY, "Body": BODY,
                                                 "IfNoneMatch": "*", "ContentType": "text/plain"})
-    script.list().get().locate()
+    script.list().get().locate().tail()
     cleaner[1].delete(version=None)
     assert probe(principal, cleaner).ok
 
@@ -243,11 +249,12 @@ def report_codes(report):
 
 
 def test_abort_after_the_write_still_removes_the_probe_object(principal, cleaner):
-    principal[1].put().list("ExpiredToken")
+    principal[1].put().list("ExpiredToken").self_delete()
     cleaner[1].delete(error="AccessDenied")
-    with pytest.raises(ProbeAborted, match="session credentials are expired") as aborted:
-        probe(principal, cleaner)
-    assert (aborted.value.left_behind, aborted.value.left_behind_version_id) == (KEY, "v1")
+    report = probe(principal, cleaner)
+    assert "session credentials are expired" in report.abort.what
+    assert (report.left_behind.key, report.left_behind.version_id) == (KEY, "v1")
+    assert "delete it by hand" in report.verdict()
 
 
 def test_no_credentials_aborts_with_what_to_do(principal, cleaner, monkeypatch):
@@ -257,14 +264,14 @@ def test_no_credentials_aborts_with_what_to_do(principal, cleaner, monkeypatch):
         raise NoCredentialsError()
 
     monkeypatch.setattr(principal[0], "put_new_object", no_credentials)
-    with pytest.raises(ProbeAborted, match="No AWS credentials found"):
-        probe(principal, cleaner)
+    abort = probe(principal, cleaner).abort
+    assert abort.what == "No AWS credentials found." and "--profile" in abort.fix
 
 
 def test_a_bucket_or_user_named_kms_is_not_a_kms_diagnosis(principal, cleaner):
     message = ("User: arn:aws:iam::1:user/LogzioKms-LogzioUser is not authorized to perform: "
                "s3:PutObject on resource: arn:aws:s3:::team-kms-archive/x")
-    principal[1].put("AccessDenied", message).list("AccessDenied").get("AccessDenied").locate()
+    principal[1].put("AccessDenied", message).list("AccessDenied").get("AccessDenied").locate().extras()
     report = probe(principal, cleaner)
     assert all("KMS" not in (c.hint or "") for c in report.failed)
     assert "/*" in report.check(checks.PUT_OBJECT).hint
@@ -272,7 +279,7 @@ def test_a_bucket_or_user_named_kms_is_not_a_kms_diagnosis(principal, cleaner):
 
 def test_invalid_key_after_a_success_is_still_retried(principal, cleaner):
     """Keys propagate endpoint by endpoint: one accepted call proves nothing for the next."""
-    principal[1].put().list("InvalidAccessKeyId").list().get().locate()
+    principal[1].put().list("InvalidAccessKeyId").list().get().locate().tail()
     cleaner[1].delete()
     clock = FakeClock()
     assert probe(principal, cleaner, clock=clock).ok
@@ -284,7 +291,7 @@ def test_settling_window_opens_when_the_key_first_gets_through(principal, cleane
     script = principal[1]
     for _ in range(5):  # five polls of 0.8 s: 4 s of key propagation, past the 3 s window
         script.put("InvalidAccessKeyId")
-    script.put("AccessDenied").put().list().get().locate()
+    script.put("AccessDenied").put().list().get().locate().tail()
     cleaner[1].delete()
     clock = FakeClock()
     report = probe(principal, cleaner, Patience(key_propagation=90, policy_settling=3), clock)
@@ -332,3 +339,110 @@ def test_a_storm_longer_than_the_deadline_raises_at_the_deadline():
     with pytest.raises(ClientError):
         retrier.call("PutObject", storm)
     assert sum(clock.sleeps) == pytest.approx(12.0)
+
+
+# --------------------------------------------------------------------------- findings
+
+def probe_with_settings(principal, cleaner, reader):
+    from archive_probe.findings import SettingsReader
+    return run_probe(principal[0], [("the cleaner", cleaner[0])], "us-east-1",
+                     Patience(key_propagation=90, policy_settling=0), FakeClock(), probe_key=KEY,
+                     settings=SettingsReader([("the reader", reader[0])]))
+
+
+@pytest.fixture
+def reader():
+    access, stub = stubbed()
+    yield access, Script(stub)
+    stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bucket_findings(principal, cleaner, reader, case):
+    settings, expected = CASES[case]
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete()
+    reader[1].bucket_settings(**settings)
+    report = probe_with_settings(principal, cleaner, reader)
+    assert [(f.id, f.severity.value) for f in report.findings] == expected
+    assert report.not_checked == ()
+    errors = [f for f in report.findings if f.severity.value == "error"]
+    assert report.exit_status() == (1 if errors else 0)
+    assert report.exit_status(strict=True) == (1 if expected else 0)
+    for finding in report.findings:  # each says what is wrong and what to run
+        assert BUCKET in finding.message + finding.fix and finding.fix
+        assert f"{finding.severity.value} {finding.id}: {finding.message}" in report.verdict(strict=True)
+
+
+def test_a_rule_is_named_with_its_scope(principal, cleaner, reader):
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete()
+    reader[1].bucket_settings(rules=[CASES["deep-archive-under-prefix"][0]["rules"][0]])
+    [finding] = probe_with_settings(principal, cleaner, reader).findings
+    assert finding.message == ("lifecycle rule 'old-exports' moves objects under prefix 'exports/' to "
+                               "DEEP_ARCHIVE, from which Logz.io cannot restore")
+
+
+def test_unreadable_settings_are_not_checked_never_passed(principal, cleaner, reader):
+    settings, ids = UNREADABLE
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete()
+    reader[1].bucket_settings(**settings)
+    report = probe_with_settings(principal, cleaner, reader)
+    assert [item.id for item in report.not_checked] == ids
+    assert all("AccessDenied as the reader" in item.reason for item in report.not_checked)
+    assert report.findings == () and report.ok  # permissions granted; settings unknown, said so
+
+
+def test_the_next_reader_is_tried_when_the_first_may_not_read(principal, cleaner):
+    from archive_probe.findings import SettingsReader
+    first, first_stub = stubbed()
+    second, second_stub = stubbed()
+    Script(first_stub).bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer"))
+    Script(second_stub).bucket_settings(payer="Requester")
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete()
+    report = run_probe(principal[0], [("the cleaner", cleaner[0])], "us-east-1", clock=FakeClock(),
+                       probe_key=KEY, settings=SettingsReader([("first", first), ("second", second)]))
+    assert [f.id for f in report.findings] == ["requester-pays"] and report.not_checked == ()
+
+
+# --------------------------------------------------------------------------- extra grants
+
+def test_least_privilege_principal_has_no_over_privilege_finding(principal, cleaner):
+    principal[1].put().list().get().locate().extras().self_delete()
+    cleaner[1].delete()
+    report = probe(principal, cleaner)
+    assert not [f for f in report.findings if f.id == "over-privileged"]
+    assert report.removed_by == "the cleaner"
+
+
+def test_a_principal_that_may_delete_and_read_policies_is_over_privileged(principal, cleaner):
+    # Versioned bucket: the principal's delete leaves a marker; both it and the probe's
+    # version are then removed by exact version id: nothing is left behind.
+    principal[1].put().list().get().locate().extras(policy=None, buckets=None).self_delete(error=None, marker="m1")
+    cleaner[1].delete(version="v1").delete(version="m1")
+    report = probe(principal, cleaner)
+    [finding] = report.findings
+    assert (finding.id, finding.severity.value) == ("over-privileged", "warning")
+    assert "s3:DeleteObject, s3:GetBucketPolicy, s3:ListAllMyBuckets" in finding.message
+    assert report.left_behind is None and report.ok and not report.passes(strict=True)
+
+
+def test_unversioned_bucket_principal_delete_removes_the_object(principal, cleaner):
+    script = principal[1]
+    script.stub.add_response("put_object", {}, {"Bucket": BUCKET, "Key": KEY, "Body": BODY,
+                                                "IfNoneMatch": "*", "ContentType": "text/plain"})
+    script.list().get().locate().extras().self_delete(error=None)
+    report = probe(principal, cleaner)  # the cleaner is not needed: no call queued for it
+    assert report.removed_by == "the checked principal"
+    assert [f.id for f in report.findings] == ["over-privileged"]
+
+
+def test_marker_left_when_no_cleaner_may_delete_is_reported(principal, cleaner):
+    principal[1].put().list().get().locate().extras().self_delete(error=None, marker="m1")
+    cleaner[1].delete(version="v1", error="AccessDenied")
+    report = probe(principal, cleaner)
+    assert report.left_behind.key == KEY
+    assert report.left_behind.error == ("the checked principal: deleted, delete marker m1 left; "
+                                        "the cleaner: AccessDenied")

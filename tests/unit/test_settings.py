@@ -389,3 +389,13 @@ def test_allow_bucket_change_per_archive():
     with pytest.raises(SettingsError, match=r"archives\[1\].allowBucketChange 'maybe' is not one of: true, false"):
         AppSettings.from_context({"archives": [{"stackName": "A"},
                                                {"stackName": "B", "allowBucketChange": "maybe"}]})
+
+
+@pytest.mark.parametrize("value, expected", [("true", True), ("false", False), (None, False), (True, True)])
+def test_strict(value, expected):
+    assert parse(strict=value).strict is expected
+
+
+def test_strict_refuses_other_values():
+    with pytest.raises(SettingsError, match=r"^strict 'always' is not one of: true, false"):
+        parse(strict="always")

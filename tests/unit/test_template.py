@@ -167,10 +167,24 @@ def test_probe_role_may_delete_only_probe_objects(resources):
 def test_outputs_give_everything_logzio_asks_for(shipped):
     outputs = shipped.raw()["Outputs"]
     assert set(outputs) == {"BucketName", "Region", "UserName", "AccessKeyId", "SecretArn",
-                            "GetSecretCommand", "ProbeVerdict", "ProbeChecks", "ProbedCredentials"}
+                            "GetSecretCommand", "ProbeVerdict", "ProbeChecks", "ProbeFindings",
+                            "ProbedCredentials"}
     command = json.dumps(outputs["GetSecretCommand"]["Value"])
     assert "aws secretsmanager get-secret-value --secret-id " in command
     assert outputs["ProbeVerdict"]["Value"]["Fn::GetAtt"][1] == "Verdict"
+    assert outputs["ProbeFindings"]["Value"]["Fn::GetAtt"][1] == "Findings"
+
+
+def test_the_probe_role_reads_bucket_settings_and_nothing_more(shipped, resources):
+    """The findings read four settings with the function's own role: read-only, on the bucket."""
+    statements = [s for _, r in resources.items() if r["Type"] == "AWS::IAM::Policy"
+                  for s in r["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "ReadBucketSettings"]
+    [statement] = statements
+    assert statement["Effect"] == "Allow"
+    assert sorted(statement["Action"]) == ["s3:GetBucketOwnershipControls", "s3:GetBucketRequestPayment",
+                                           "s3:GetIntelligentTieringConfiguration",
+                                           "s3:GetLifecycleConfiguration"]
+    assert "/*" not in json.dumps(statement["Resource"])
 
 
 def test_probed_credentials_output_is_what_the_probe_ran_as(shipped, resources):
@@ -184,7 +198,8 @@ def test_lambda_asset_holds_only_what_the_handler_imports(shipped):
     [asset] = [d for d in shipped.directory.glob("asset.*") if d.is_dir()]
     shipped_files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
     assert shipped_files == [f"archive_probe/{name}.py" for name in
-                             ("__init__", "aws", "cfn", "checks", "handler", "probe")]
+                             ("__init__", "aws", "cfn", "checks", "diagnosis", "findings", "handler",
+                              "names", "probe")]
 
 
 def test_the_shipped_modules_are_all_the_handler_needs(tmp_path):

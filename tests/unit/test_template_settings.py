@@ -166,10 +166,13 @@ def test_expiration_alone_and_key_rotation(combination):
 def bucket_change_allowed():
     from tests.support import synth
 
-    return synth({"allowBucketChange": "true", "bucketName": "acme-logzio-archive-2026"})
+    return synth({"allowBucketChange": "true", "strict": "true", "bucketName": "acme-logzio-archive-2026"})
 
 
-def test_allow_bucket_change_reaches_the_probe(bucket_change_allowed):
+def test_allow_bucket_change_and_strict_reach_the_probe(bucket_change_allowed, shipped):
     _, probe = only(resources(bucket_change_allowed), "Custom::LogzioArchiveProbe")
     assert probe["Properties"]["AllowBucketChange"] == "true"
+    assert probe["Properties"]["Strict"] == "true"
+    _, default = only(resources(shipped), "Custom::LogzioArchiveProbe")
+    assert "Strict" not in default["Properties"] and "AllowBucketChange" not in default["Properties"]
     assert lint(bucket_change_allowed.raw()) == []

@@ -1,0 +1,213 @@
+"""Bucket findings: what breaks Logz.io's archive or restore beyond the four grants.
+
+One function per finding, each pure over what S3 answered, so the Lambda and the command
+judge a bucket the same way. Settings are read through a SettingsReader: the credentials
+that may read them (the Lambda's own role; the operator's), tried in order. A setting no
+candidate may read gives NotChecked, never a pass. Sources: docs/facts.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .aws import S3Access
+from .diagnosis import Finding, NotChecked, Severity
+
+T = TypeVar("T")
+
+OBJECT_OWNERSHIP = "object-ownership-enforced"
+LIFECYCLE = "lifecycle-unrestorable"
+INTELLIGENT_TIERING = "intelligent-tiering-archive"
+REQUESTER_PAYS = "requester-pays"
+REGION_MISMATCH = "bucket-region-mismatch"
+OVER_PRIVILEGED = "over-privileged"
+
+#: Storage classes Logz.io cannot restore from (objects must be restored by hand first).
+UNRESTORABLE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+#: Intelligent-Tiering tiers whose objects must be restored before they can be read.
+ARCHIVE_TIERS = frozenset({"ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"})
+
+
+class Unreadable(Exception):
+    """No candidate could read a setting; the message says why, for each."""
+
+
+@dataclass(frozen=True)
+class SettingsReader:
+    """Reads bucket settings with the first candidate allowed to."""
+
+    candidates: Sequence[tuple[str, S3Access]]
+
+    def read(self, fn: Callable[[S3Access], T]) -> T:
+        tried = []
+        for label, access in self.candidates:
+            try:
+                return fn(access)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code") or "Error"
+                tried.append(f"{code} as {label}")
+            except BotoCoreError as error:
+                tried.append(f"{type(error).__name__} as {label}")
+        raise Unreadable("; ".join(tried) or "no credentials to read it with")
+
+
+def _not_checked(finding_id: str, setting: str, permission: str, why: Unreadable, bucket: str,
+                 command: str) -> NotChecked:
+    return NotChecked(finding_id, f"could not read the {setting} of bucket {bucket} ({why})",
+                      f"allow {permission} to the checking credentials, or look by hand: "
+                      f"aws s3api {command} --bucket {bucket}")
+
+
+def object_ownership(reader: SettingsReader, bucket: str) -> Finding | NotChecked | None:
+    """Logz.io's archive requires ACLs enabled; BucketOwnerEnforced disables them."""
+    try:
+        ownership = reader.read(lambda s3: s3.object_ownership())
+    except Unreadable as why:
+        return _not_checked(OBJECT_OWNERSHIP, "object ownership setting", "s3:GetBucketOwnershipControls",
+                            why, bucket, "get-bucket-ownership-controls")
+    if ownership != "BucketOwnerEnforced":
+        return None
+    return Finding(OBJECT_OWNERSHIP, Severity.ERROR,
+                   f"bucket {bucket} has object ownership BucketOwnerEnforced (ACLs disabled), but "
+                   "Logz.io's archive requires ACLs enabled",
+                   f"set it to BucketOwnerPreferred: aws s3api put-bucket-ownership-controls --bucket "
+                   f"{bucket} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerPreferred}}]'")
+
+
+def _scope(filter_: dict | None, legacy_prefix: str | None) -> str | None:
+    """The part of the bucket a rule or configuration applies to; None for the whole bucket.
+    Size conditions do not narrow it (archives come in every size); prefixes and tags do."""
+    filter_ = filter_ or {}
+    conditions = filter_.get("And", filter_)
+    prefix = conditions.get("Prefix", legacy_prefix) or ""
+    tags = conditions.get("Tags") or ([conditions["Tag"]] if conditions.get("Tag") else [])
+    scope = []
+    if prefix:
+        scope.append(f"prefix {prefix!r}")
+    if tags:
+        scope.append("tags " + ", ".join(f"{t.get('Key')}={t.get('Value')}" for t in tags))
+    return " and ".join(scope) or None
+
+
+def lifecycle(reader: SettingsReader, bucket: str) -> list[Finding] | NotChecked:
+    """A rule moving current objects to GLACIER or DEEP_ARCHIVE: Logz.io cannot restore them."""
+    try:
+        rules = reader.read(lambda s3: s3.lifecycle_rules())
+    except Unreadable as why:
+        return _not_checked(LIFECYCLE, "lifecycle configuration", "s3:GetLifecycleConfiguration", why,
+                            bucket, "get-bucket-lifecycle-configuration")
+    found = []
+    for rule in rules:
+        if rule.get("Status") != "Enabled":
+            continue
+        classes = sorted({t.get("StorageClass") for t in rule.get("Transitions", [])} & UNRESTORABLE_CLASSES)
+        if not classes:
+            continue
+        name = rule.get("ID") or "(no id)"
+        scope = _scope(rule.get("Filter"), rule.get("Prefix"))
+        where = f"objects under {scope}" if scope else "every object in the bucket"
+        fix = (f"change rule {name!r} to a class Logz.io can read (STANDARD_IA, ONEZONE_IA, "
+               "INTELLIGENT_TIERING, GLACIER_IR) or remove it: aws s3api "
+               f"put-bucket-lifecycle-configuration --bucket {bucket} ...")
+        found.append(Finding(LIFECYCLE, Severity.WARNING if scope else Severity.ERROR,
+                             f"lifecycle rule {name!r} moves {where} to {' and '.join(classes)}, "
+                             "from which Logz.io cannot restore", fix))
+    return found
+
+
+def intelligent_tiering(reader: SettingsReader, bucket: str) -> list[Finding] | NotChecked:
+    """An Intelligent-Tiering configuration with an archive tier: archived objects must be
+    restored by hand before Logz.io can read them."""
+    try:
+        configurations = reader.read(lambda s3: s3.intelligent_tiering_configurations())
+    except Unreadable as why:
+        return _not_checked(INTELLIGENT_TIERING, "Intelligent-Tiering configurations",
+                            "s3:GetIntelligentTieringConfiguration", why, bucket,
+                            "list-bucket-intelligent-tiering-configurations")
+    found = []
+    for configuration in configurations:
+        if configuration.get("Status") != "Enabled":
+            continue
+        tiers = sorted({t.get("AccessTier") for t in configuration.get("Tierings", [])} & ARCHIVE_TIERS)
+        if not tiers:
+            continue
+        name = configuration.get("Id") or "(no id)"
+        scope = _scope(configuration.get("Filter"), None)
+        where = f"objects under {scope}" if scope else "the bucket's objects"
+        found.append(Finding(
+            INTELLIGENT_TIERING, Severity.WARNING if scope else Severity.ERROR,
+            f"Intelligent-Tiering configuration {name!r} moves {where} to {' and '.join(tiers)}, "
+            "from which Logz.io cannot restore",
+            f"remove the archive tiers: aws s3api delete-bucket-intelligent-tiering-configuration "
+            f"--bucket {bucket} --id {name}"))
+    return found
+
+
+def requester_pays(reader: SettingsReader, bucket: str) -> Finding | NotChecked | None:
+    """Requester Pays makes every request without x-amz-request-payer fail with AccessDenied."""
+    try:
+        payer = reader.read(lambda s3: s3.request_payer())
+    except Unreadable as why:
+        return _not_checked(REQUESTER_PAYS, "request payment setting", "s3:GetBucketRequestPayment", why,
+                            bucket, "get-bucket-request-payment")
+    if payer != "Requester":
+        return None
+    return Finding(REQUESTER_PAYS, Severity.ERROR,
+                   f"bucket {bucket} is Requester Pays: Logz.io's requests do not agree to pay and are denied",
+                   f"make the bucket owner pay: aws s3api put-bucket-request-payment --bucket {bucket} "
+                   "--request-payment-configuration Payer=BucketOwner")
+
+
+def region_mismatch(bucket: str, found_region: str | None, expected_region: str | None) -> Finding | None:
+    if not found_region or not expected_region or found_region == expected_region:
+        return None
+    return Finding(REGION_MISMATCH, Severity.WARNING,
+                   f"bucket {bucket} is in {found_region}, not {expected_region}",
+                   f"give Logz.io the region {found_region} on its archive page")
+
+
+@dataclass(frozen=True)
+class ExtraGrants:
+    """What the principal could do that Logz.io never needs, from safe real calls."""
+
+    #: Each permission the principal turned out to hold, e.g. "s3:DeleteObject".
+    held: tuple[str, ...]
+    #: Calls that gave no answer either way: (permission, why).
+    unknown: tuple[tuple[str, str], ...] = ()
+
+
+def over_privileged(extra: ExtraGrants, bucket: str) -> Finding | NotChecked | None:
+    if extra.held:
+        return Finding(OVER_PRIVILEGED, Severity.WARNING,
+                       f"the principal Logz.io uses may also {', '.join(extra.held)} (on bucket {bucket} "
+                       "or the account), which Logz.io never needs",
+                       "remove those actions from the principal's policies: Logz.io needs only "
+                       "s3:PutObject, s3:ListBucket, s3:GetObject and s3:GetBucketLocation")
+    if extra.unknown:
+        return NotChecked(OVER_PRIVILEGED, "could not tell whether the principal may " + "; ".join(
+            f"{permission} ({why})" for permission, why in extra.unknown), "run the check again")
+    return None
+
+
+def bucket_findings(reader: SettingsReader, bucket: str, found_region: str | None,
+                    expected_region: str | None) -> tuple[list[Finding], list[NotChecked]]:
+    """Every bucket finding, in a fixed order."""
+    findings: list[Finding] = []
+    not_checked: list[NotChecked] = []
+    for result in (object_ownership(reader, bucket), lifecycle(reader, bucket),
+                   intelligent_tiering(reader, bucket), requester_pays(reader, bucket),
+                   region_mismatch(bucket, found_region, expected_region)):
+        _collect(result, findings, not_checked)
+    return findings, not_checked
+
+
+def _collect(result: Any, findings: list[Finding], not_checked: list[NotChecked]) -> None:
+    if isinstance(result, NotChecked):
+        not_checked.append(result)
+    elif isinstance(result, Finding):
+        findings.append(result)
+    elif result:
+        findings.extend(result)

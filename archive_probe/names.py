@@ -1,0 +1,61 @@
+"""Names on both sides of the stack/runtime boundary, written once.
+
+stacks/ sets the custom resource's properties and outputs the attributes the handler
+answers; the handler reads those properties; the operator command reads the outputs.
+A name typed on one side only would fail at deploy time, not at synth: every one is here.
+"""
+
+from __future__ import annotations
+
+from . import checks
+
+
+class Property:
+    """Resource properties of Custom::LogzioArchiveProbe (CloudFormation hands them over as strings)."""
+
+    BUCKET_NAME = "BucketName"
+    REGION = "Region"
+    SECRET_ARN = "SecretArn"
+    ACCESS_KEY_ID = "AccessKeyId"
+    ROLE_ARN = "RoleArn"
+    EXTERNAL_ID = "ExternalId"
+    POLICY_DIGEST = "PolicyDigest"
+    KEY_DEADLINE_SECONDS = "KeyDeadlineSeconds"
+    SETTLE_SECONDS = "SettleSeconds"
+    RUN_ON_EVERY_DEPLOY = "RunOnEveryDeploy"
+    #: "true" lets an update move the archive to another bucket, which the probe refuses otherwise.
+    ALLOW_BUCKET_CHANGE = "AllowBucketChange"
+    #: "true": warnings fail the deploy too.
+    STRICT = "Strict"
+
+
+class Attribute:
+    """What the handler answers on SUCCESS (Fn::GetAtt Probe.<name>)."""
+
+    #: One per permission, its status ("granted", ...).
+    OF_ACTION = {checks.PUT_OBJECT: "PutObject", checks.LIST_BUCKET: "ListBucket",
+                 checks.GET_OBJECT: "GetObject", checks.GET_BUCKET_LOCATION: "GetBucketLocation"}
+    CHECKS = "Checks"
+    VERDICT = "Verdict"
+    FINDINGS = "Findings"
+    PROBE_KEY = "ProbeKey"
+    BUCKET_REGION = "BucketRegion"
+    #: The access key id or role ARN the probe ran as.
+    PROBED_CREDENTIALS = "ProbedCredentials"
+
+
+class Output:
+    """Stack outputs (CfnOutput), read by the operator command and the demo."""
+
+    BUCKET_NAME = "BucketName"
+    REGION = "Region"
+    USER_NAME = "UserName"
+    ACCESS_KEY_ID = "AccessKeyId"
+    SECRET_ARN = "SecretArn"
+    GET_SECRET_COMMAND = "GetSecretCommand"
+    ROLE_ARN = "RoleArn"
+    EXTERNAL_ID = "ExternalId"
+    PROBE_VERDICT = "ProbeVerdict"
+    PROBE_CHECKS = "ProbeChecks"
+    PROBE_FINDINGS = "ProbeFindings"
+    PROBED_CREDENTIALS = "ProbedCredentials"

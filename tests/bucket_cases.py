@@ -1,0 +1,47 @@
+"""Bucket settings and what the probe must find in them: one table, used by the probe's,
+the handler's and the command's tests, so both front ends are judged on the same cases.
+
+Each case: the settings as S3 answers them (keyword arguments of s3stub.Script's
+bucket_settings) and the findings expected, as (id, severity) pairs, in report order.
+"""
+
+from __future__ import annotations
+
+GLACIER_ALL = {"ID": "to-glacier", "Status": "Enabled", "Filter": {},
+               "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}]}
+DEEP_ARCHIVE_PREFIX = {"ID": "old-exports", "Status": "Enabled", "Filter": {"Prefix": "exports/"},
+                       "Transitions": [{"Days": 90, "StorageClass": "DEEP_ARCHIVE"}]}
+GLACIER_BY_SIZE = {"ID": "big-to-glacier", "Status": "Enabled",
+                   "Filter": {"ObjectSizeGreaterThan": 1024},
+                   "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}]}
+GLACIER_DISABLED = {**GLACIER_ALL, "ID": "paused", "Status": "Disabled"}
+RESTORABLE = {"ID": "to-ia", "Status": "Enabled", "Filter": {"Prefix": ""},
+              "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"},
+                              {"Days": 90, "StorageClass": "GLACIER_IR"}],
+              "Expiration": {"Days": 365}}
+TIERING_ARCHIVE = {"Id": "cheap", "Status": "Enabled",
+                   "Tierings": [{"Days": 90, "AccessTier": "ARCHIVE_ACCESS"}]}
+TIERING_DEEP_PREFIX = {"Id": "cold-exports", "Status": "Enabled", "Filter": {"Prefix": "exports/"},
+                       "Tierings": [{"Days": 180, "AccessTier": "DEEP_ARCHIVE_ACCESS"}]}
+
+CASES = {
+    # compliant
+    "defaults": ({}, []),
+    "no-ownership-controls": ({"ownership": None}, []),
+    "restorable-lifecycle": ({"rules": [RESTORABLE]}, []),
+    "disabled-glacier-rule": ({"rules": [GLACIER_DISABLED]}, []),
+    # non-compliant
+    "ownership-enforced": ({"ownership": "BucketOwnerEnforced"}, [("object-ownership-enforced", "error")]),
+    "glacier-whole-bucket": ({"rules": [GLACIER_ALL]}, [("lifecycle-unrestorable", "error")]),
+    "glacier-by-size-is-whole-bucket": ({"rules": [GLACIER_BY_SIZE]}, [("lifecycle-unrestorable", "error")]),
+    "deep-archive-under-prefix": ({"rules": [DEEP_ARCHIVE_PREFIX]}, [("lifecycle-unrestorable", "warning")]),
+    "tiering-archive": ({"tierings": [TIERING_ARCHIVE]}, [("intelligent-tiering-archive", "error")]),
+    "tiering-deep-under-prefix": ({"tierings": [TIERING_DEEP_PREFIX]},
+                                  [("intelligent-tiering-archive", "warning")]),
+    "requester-pays": ({"payer": "Requester"}, [("requester-pays", "error")]),
+}
+
+#: Settings the checking credentials may not read: reported as not checked, never passed.
+UNREADABLE = ({"denied": ("ownership", "lifecycle", "tiering", "payer")},
+              ["object-ownership-enforced", "lifecycle-unrestorable", "intelligent-tiering-archive",
+               "requester-pays"])
