@@ -25,8 +25,9 @@ Python tool built on boto3 can hardly start, call S3 and exit faster. The check 
 command costs beyond that floor.
 
 Each variant runs --runs times (after one warm-up), interleaved round by round; the table
-shows the median, min and max wall time and the ratio to the check. Reading the manual
-test's three outputs is not counted. `python -m bench` runs this as part of the whole
+shows the median, min and max wall time, the processes' CPU time and check / variant: the
+median of the per-round ratios, with the ratio of the minimums and of the CPU times beside
+it (bench/stats.py). Reading the manual test's three outputs is not counted. `python -m bench` runs this as part of the whole
 suite (bench/suite.py); `python -m bench.cli_vs_manual` runs it alone. Results JSON:
 bench/results/. No assertions on time.
 """
@@ -46,6 +47,8 @@ import time
 from pathlib import Path
 
 from emulator import Emulator
+
+from .stats import children_cpu, load, ratios
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -127,14 +130,16 @@ def manual_commands(s3_command: list[str], endpoint: list[str]) -> list[list[str
             [*s3_command, "cp", f"s3://{BUCKET}/dummy", ".", *endpoint]]
 
 
-def time_once(commands: list[list[str]], env: dict[str, str], manual: bool) -> float:
+def time_once(commands: list[list[str]], env: dict[str, str], manual: bool) -> tuple[float, float]:
+    """Wall time and the processes' CPU time of one variant."""
     with tempfile.TemporaryDirectory(prefix="bench-") as cwd:
+        cpu = children_cpu()
         started = time.perf_counter()
         if manual:  # step 0 of the guide: create a dummy file
             Path(cwd, "dummy").write_text("dummy file for the Logz.io archive test\n")
         for cmd in commands:
             _run(cmd, env, cwd)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, children_cpu() - cpu
 
 
 def _version(cmd: list[str]) -> str:
@@ -148,7 +153,7 @@ MANUAL_BOTO3 = "manual: boto3 stand-in for mv + ls + cp"
 BARE = "bare: python -c 'import boto3' + 1 call"
 
 
-def measure(emu: Emulator, runs: int = 7, manual: str = "both", seed_objects: int = 48,
+def measure(emu: Emulator, runs: int = 15, manual: str = "both", seed_objects: int = 48,
             bare: bool = True) -> dict:
     """Time the variants on `emu`, interleaved round by round; the ratios are to the check."""
     aws = find_aws_cli()
@@ -167,42 +172,49 @@ def measure(emu: Emulator, runs: int = 7, manual: str = "both", seed_objects: in
         variants.append((BARE, bare_command(), False))
 
     times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+    cpu: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+    load_before = load()
     for _, cmds, is_manual in variants:  # warm-up: .pyc files, page cache
         time_once(cmds, env, is_manual)
     for round_ in range(runs):
         order = variants[round_ % len(variants):] + variants[:round_ % len(variants)]
         for name, cmds, is_manual in order:
-            times[name].append(time_once(cmds, env, is_manual))
+            wall, used = time_once(cmds, env, is_manual)
+            times[name].append(wall)
+            cpu[name].append(used)
 
-    check_median = statistics.median(times[CHECK])
     rows = []
     for name, cmds, _ in variants:
-        median = statistics.median(times[name])
+        check_over = ratios(times[CHECK], times[name], cpu[CHECK], cpu[name])
         rows.append({"variant": name, "processes": len(cmds), "runs": len(times[name]),
-                     "median_s": round(median, 3), "min_s": round(min(times[name]), 3),
-                     "max_s": round(max(times[name]), 3),
-                     "ratio_to_check": round(median / check_median, 3),
-                     "check_over_this": round(check_median / median, 3),
-                     "commands": [" ".join(c) for c in cmds], "times_s": [round(t, 4) for t in times[name]]})
-    return {"runs": runs, "seed_objects": seed_objects, "rows": rows,
-            "aws_cli": _version(aws) if aws else None}
+                     "median_s": round(statistics.median(times[name]), 3), "min_s": round(min(times[name]), 3),
+                     "max_s": round(max(times[name]), 3), "cpu_median_s": round(statistics.median(cpu[name]), 3),
+                     # the figure: check / this, the median of the per-round ratios
+                     "check_over_this": check_over["paired_median"], "check_over_this_all": check_over,
+                     "commands": [" ".join(c) for c in cmds], "times_s": [round(t, 4) for t in times[name]],
+                     "cpu_s": [round(t, 4) for t in cpu[name]]})
+    return {"runs": runs, "seed_objects": seed_objects, "rows": rows, "load_before": load_before,
+            "load_after": load(), "aws_cli": _version(aws) if aws else None}
 
 
 def print_rows(result: dict) -> None:
     rows = result["rows"]
     width = max(len(r["variant"]) for r in rows)
-    print(f"{'variant':<{width}}  procs  median s   min s   max s  check / this")
+    print(f"{'variant':<{width}}  procs  median s   min s   max s   cpu s  check/this  (of min, of cpu)")
     for r in rows:
+        also = r["check_over_this_all"]
         print(f"{r['variant']:<{width}}  {r['processes']:>5}  {r['median_s']:>8.3f}  {r['min_s']:>6.3f}"
-              f"  {r['max_s']:>6.3f}  {r['check_over_this']:>12.2f}")
-    print(f"(median of {result['runs']} interleaved runs each, after one warm-up; "
-          "times are this run's only, quote the ratios)")
+              f"  {r['max_s']:>6.3f}  {r['cpu_median_s']:>6.3f}  {r['check_over_this']:>10.2f}"
+              f"  ({also['of_minimums']:.2f}, {also['of_cpu_medians']:.2f})")
+    print(f"({result['runs']} interleaved rounds after one warm-up; check/this is the median of the "
+          f"per-round ratios; load average {result['load_before'][0]} before, {result['load_after'][0]} "
+          "after; times are this run's only, quote the ratios)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cli_vs_manual", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=7, help="timed runs per variant (default 7)")
+    parser.add_argument("--runs", type=int, default=15, help="timed runs per variant (default 15)")
     parser.add_argument("--manual", choices=("auto", "aws", "boto3", "both"), default="both",
                         help="how to run the manual test (default both: the aws CLI if installed, "
                              "and the boto3 stand-in)")

@@ -13,11 +13,12 @@ Two measurements, both of the code as it is (archive_probe.probe):
   takes --call-seconds of virtual time and is decided at its midpoint (when it reaches
   S3). Instant, so every T is covered. The clock's jitter() is Clock's own (the `random`
   module), seeded per repeat: several seeds per T, the same ones in every run.
-* real time, against the embedded emulator: run_probe as a fresh IAM user, with real
-  clients and real sleeps; at T the emulator's admin client puts the user's policy
-  (AccessDenied -> allowed), or the user's access key, hidden from moto's IAM model until
-  then, is put back (InvalidAccessKeyId -> accepted). T is taken as the moment that flip
-  returned; lateness runs to the return of the first PutObject that succeeded.
+* real time, against the embedded emulator: the Retrier with the real clock runs the
+  probe's first call (S3Access.put_new_object, a client configured as the probe's own) as a
+  fresh IAM user; at T the emulator's admin client puts the user's policy (AccessDenied ->
+  allowed), or the user's access key, hidden from moto's IAM model until then, is put back
+  (InvalidAccessKeyId -> accepted). T is taken as the moment that flip returned; lateness
+  runs to the return of the first PutObject that succeeded.
 
 Target: worst lateness <= 1 s. No assertions on time.
 """
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from archive_probe.aws import S3Access
-from archive_probe.probe import Clock, Patience, Retrier, run_probe
+from archive_probe.probe import Clock, Patience, Retrier, new_probe_key
 
 TARGET_SECONDS = 1.0
 #: The Lambda's defaults (keyDeadlineSeconds, settleSeconds): the windows swept.
@@ -149,20 +150,8 @@ POLICY_FLIPS = (0.4, 1.3, 2.9, 5.2, 8.6)
 KEY_FLIPS = (0.7, 3.4, 7.9)
 
 
-class _Recorder(S3Access):
-    """The real S3Access, noting when the first write came back successfully."""
-
-    first_put_ok: float | None = None
-
-    def put_new_object(self, key: str, body: bytes) -> str | None:
-        version = super().put_new_object(key, body)
-        if self.first_put_ok is None:
-            self.first_put_ok = time.perf_counter()
-        return version
-
-
 def realtime(emu, bucket: str, policy_flips=POLICY_FLIPS, key_flips=KEY_FLIPS) -> dict:
-    """Flip a real user's access at each T while run_probe waits on it; one user per sample."""
+    """Flip a real user's access at each T while the Retrier waits on it; one user per sample."""
     import boto3
     from moto.iam.models import iam_backends
 
@@ -178,7 +167,7 @@ def realtime(emu, bucket: str, policy_flips=POLICY_FLIPS, key_flips=KEY_FLIPS) -
         {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": f"arn:aws:s3:::{bucket}/*"}]})
     model = iam_backends[emu.account]["aws"]
     samples: list[Sample] = []
-    cleanup = S3Access(emu.client("s3"), bucket)
+    admin_s3 = emu.client("s3")
     jobs = [("AccessDenied", t) for t in policy_flips] + [("InvalidAccessKeyId", t) for t in key_flips]
     for n, (code, flip_at) in enumerate(jobs):
         user = f"bench-lateness-{n}"
@@ -200,24 +189,28 @@ def realtime(emu, bucket: str, policy_flips=POLICY_FLIPS, key_flips=KEY_FLIPS) -
         client = boto3.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
                                region_name=emu.region).client("s3", endpoint_url=emu.endpoint_url,
                                                                config=CLIENT_CONFIG)
-        access = _Recorder(client, bucket)
+        access = S3Access(client, bucket)
+        key_name = new_probe_key()
         flipped: list[float] = []
 
         def at_t(flip=flip):
             flip()
             flipped.append(time.perf_counter())
 
+        retrier = Retrier(Patience(key_propagation=flip_at + 30, policy_settling=flip_at + 30), Clock())
         started = time.perf_counter()
         timer = threading.Timer(flip_at, at_t)
         timer.start()
+        seen = None
         try:
-            run_probe(access, cleanup, emu.region, Patience(key_propagation=flip_at + 30,
-                                                            policy_settling=flip_at + 30))
+            version = retrier.call("PutObject", lambda: access.put_new_object(key_name, b"lateness probe\n"))
+            seen = time.perf_counter() - started
+            admin_s3.delete_object(Bucket=bucket, Key=key_name, **({"VersionId": version} if version else {}))
+        except ClientError:
+            pass  # never seen: a miss
         finally:
             timer.join()
-        real_flip = flipped[0] - started
-        seen = None if access.first_put_ok is None else access.first_put_ok - started
-        samples.append(Sample(code, round(real_flip, 3), seen, 0))
+        samples.append(Sample(code, round(flipped[0] - started, 3), seen, 0))
     return {
         "policy": summarize([s for s in samples if s.code == "AccessDenied"],
                             {"kind": "realtime", "code": "AccessDenied"}),

@@ -7,7 +7,8 @@ each in a fresh process pair (node, then the Python app), into a fresh output fo
     baseline:  --app "<venv python> bench/empty_app.py" (aws_cdk.App + one empty Stack)
 The baseline is what any Python CDK app pays (node, jsii and the aws_cdk import); the ratio
 says how much this app adds to it. One warm-up each, then --synth-runs interleaved rounds;
-the ratio is of the medians. No assertions on time.
+the figure is the median of the per-round ratios (CPU-time and minimum ratios beside it,
+bench/stats.py). No assertions on time.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from .stats import children_cpu, load, ratios
 
 ROOT = Path(__file__).resolve().parents[1]
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -35,15 +38,18 @@ def _env() -> dict[str, str]:
     return env
 
 
-def synth_once(app: str) -> float:
+def synth_once(app: str) -> tuple[float, float]:
+    """Wall time and CPU time (node, the Python app and jsii's node) of one synth."""
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as out:
         cmd = [str(CDK), "synth", "--quiet", "--no-notices", "--app", app, "--output", out]
+        cpu = children_cpu()
         started = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
         elapsed = time.perf_counter() - started
+        used = children_cpu() - cpu
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
-    return elapsed
+    return elapsed, used
 
 
 def measure(runs: int = 5) -> dict:
@@ -52,6 +58,8 @@ def measure(runs: int = 5) -> dict:
     variants = {APP: f"{sys.executable} app.py",
                 EMPTY: f"{sys.executable} {ROOT / 'bench' / 'empty_app.py'}"}
     times: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
+    load_before = load()
     for app in variants.values():  # warm-up: .pyc files, jsii's cache, page cache
         synth_once(app)
     for round_ in range(runs):
@@ -59,11 +67,14 @@ def measure(runs: int = 5) -> dict:
         if round_ % 2:
             order.reverse()
         for name, app in order:
-            times[name].append(synth_once(app))
-    medians = {name: statistics.median(t) for name, t in times.items()}
+            wall, used = synth_once(app)
+            times[name].append(wall)
+            cpu[name].append(used)
+    ratio = ratios(times[APP], times[EMPTY], cpu[APP], cpu[EMPTY])
     return {"runs": runs, "command": "node_modules/.bin/cdk synth --quiet --app ...",
-            "rows": [{"variant": name, "median_s": round(medians[name], 3),
-                      "times_s": [round(t, 3) for t in times[name]]} for name in variants],
-            "ratio": round(medians[APP] / medians[EMPTY], 3),
-            # less sensitive to a neighbour's load, for the record
-            "ratio_of_minimums": round(min(times[APP]) / min(times[EMPTY]), 3)}
+            "rows": [{"variant": name, "median_s": round(statistics.median(times[name]), 3),
+                      "cpu_median_s": round(statistics.median(cpu[name]), 3),
+                      "times_s": [round(t, 3) for t in times[name]], "cpu_s": [round(t, 3) for t in cpu[name]]}
+                     for name in variants],
+            # the figure: the median of the per-round ratios (bench/stats.py)
+            "ratio": ratio["paired_median"], "ratios": ratio, "load_before": load_before, "load_after": load()}

@@ -72,11 +72,21 @@ def test_table_judges_each_figure_against_its_target():
     late = {"worst_s": 0.9, "mean_s": 0.4, "samples": 10, "missed": 0, "ok": True, "window_s": 30,
             "flip_times": 10, "repeats": 1}
     rows = suite.table({
-        "cli": {"rows": [{"variant": cvm.CHECK, "check_over_this": 1.0},
-                         {"variant": cvm.MANUAL_AWS, "check_over_this": 0.2},
-                         {"variant": cvm.BARE, "check_over_this": 1.3}]},
+        "cli": {"rows": [{"variant": name, "check_over_this": ratio, "check_over_this_all": {
+            "paired_median": ratio, "of_minimums": ratio, "of_cpu_medians": ratio}}
+            for name, ratio in ((cvm.CHECK, 1.0), (cvm.MANUAL_AWS, 0.2), (cvm.BARE, 1.3))]},
         "lateness": {"virtual_policy": late, "virtual_key": {**late, "worst_s": 4.5, "ok": False}},
         "synth": {"error": "RuntimeError: no cdk"},
     })
     assert [(row["figure"][0], row["verdict"]) for row in rows] == [
         ("1", "PASS"), ("2", "FAIL"), ("3", "PASS"), ("3", "FAIL"), ("4", "ERROR")]
+
+
+def test_ratios_pair_the_rounds():
+    from bench.stats import ratios
+
+    found = ratios([1.0, 2.0, 1.2], [2.0, 4.0, 2.4], [0.5, 0.5, 0.5], [1.0, 1.0, 1.0])
+    assert found == {"paired_median": 0.5, "of_minimums": 0.5, "of_medians": 0.5, "of_cpu_medians": 0.5}
+    # one disturbed round (the first variant's third run) moves the medians, not the paired ratio
+    found = ratios([1.0, 2.0, 10.0], [2.0, 4.0, 3.0])
+    assert found["paired_median"] == 0.5 and found["of_medians"] == 0.667
