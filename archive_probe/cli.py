@@ -1,16 +1,19 @@
-"""The operator command: check a bucket's Logz.io permissions as the principal Logz.io uses.
+"""The operator command: check a bucket for Logz.io as the principal Logz.io uses.
 
-    python -m archive_probe check --bucket BUCKET [--region R] [--profile P] [--json]
-    python -m archive_probe check --stack STACK_NAME [--region R] [--profile P] [--json]
+    python -m archive_probe check --bucket BUCKET [--region R] [--profile P] [--strict] [--json]
+    python -m archive_probe check --stack STACK_NAME [--region R] [--profile P] [--strict] [--json]
 
 It replaces the manual test of Logz.io's guide (a dummy file, then `aws s3 mv`, `aws s3 ls`,
 `aws s3 cp`) with the probe the deploy-time Lambda runs (probe.run_probe), so both say the
-same thing. This module only parses arguments and formats results; every network call goes
-through aws.py.
+same thing: the probe returns one Diagnosis, and this module only parses arguments, finds
+the target (a bucket and credentials, or a stack's outputs, secret or role) and renders
+that Diagnosis as text or JSON (docs/json-output.md). Every network call goes through
+aws.py; every verdict is worded by diagnosis.py.
 
-Exit status: 0 every permission granted, 1 one or more missing, 2 no verdict possible
-(bad arguments included: every argument is validated while parsing). With --json, stdout
-holds exactly one JSON document whatever happens; with --help, the plain help text.
+Exit status: 0 every permission granted and no error finding, 1 a permission missing or an
+error finding (with --strict, a warning too), 2 no verdict possible (bad arguments
+included: every argument is validated while parsing). With --json, stdout holds exactly
+one JSON document whatever happens; with --help, the plain help text.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ from botocore.exceptions import (BotoCoreError, ClientError, NoCredentialsError,
                                  PartialCredentialsError, ProfileNotFound)
 
 from . import aws, checks
-from .checks import ProbeAborted, ProbeReport, Status
-from .probe import Clock, Patience, error_code, error_message, run_probe
+from .checks import Status
+from .diagnosis import EXIT_FAILED, EXIT_NO_VERDICT, EXIT_OK, Abort, Diagnosis
+from .findings import OVER_PRIVILEGED, SettingsReader
+from .names import Output
+from .probe import BY_PRINCIPAL, Clock, Patience, error_code, error_message, run_probe
 
-EXIT_OK = 0
-EXIT_MISSING = 1
-EXIT_NO_VERDICT = 2
+#: A permission missing or an error finding (or, with --strict, a warning).
+EXIT_MISSING = EXIT_FAILED
 
 #: Defaults for a principal that already exists (the usual case for an operator).
 #: A key that still answers InvalidAccessKeyId after 10 s is almost surely wrong or deleted
@@ -50,50 +55,63 @@ DEFAULT_SETTLE = 0.0
 #: Codes that mean "these credentials are not accepted at all" rather than "not allowed".
 CREDENTIALS_REJECTED = checks.KEY_NOT_PROPAGATED | checks.BAD_SECRET | checks.SESSION_REJECTED
 
+#: Who the probe object is removed by, and the bucket's settings read with.
+CHECKED = "the checked credentials"
+OWN = "your own credentials"
+
 
 EPILOG = """\
 examples:
   # check the bucket as your current AWS credentials (environment or default profile)
   python -m archive_probe check --bucket my-logzio-archive
 
-  # check as the IAM user whose keys you gave Logz.io, stored as profile "logzio"
-  python -m archive_probe check --bucket my-logzio-archive --region eu-west-1 --profile logzio
+  # check as the IAM user whose keys you gave Logz.io, stored as profile "logzio"; read the
+  # bucket's settings and remove the probe object with profile "admin"
+  python -m archive_probe check --bucket my-logzio-archive --region eu-west-1 --profile logzio \\
+      --cleanup-profile admin
 
   # check the deployed stack's bucket as its IAM user (key read from the stack's secret)
   python -m archive_probe check --stack LogzioArchive --region eu-west-1 --profile admin
 
-  # remove the probe object with other credentials when the checked user may not delete
-  python -m archive_probe check --bucket my-logzio-archive --profile logzio --cleanup-profile admin
-
-  # machine-readable result, against a local emulator, right after creating the key
-  python -m archive_probe check --bucket b --endpoint-url http://localhost:5000 --json \\
+  # machine-readable result (docs/json-output.md), warnings failing too, against a local
+  # emulator, right after creating the key
+  python -m archive_probe check --bucket b --endpoint-url http://localhost:5000 --json --strict \\
       --key-deadline-seconds 90 --settle-seconds 30
 
 what it does:
   As the checked principal it writes one new object logzio-archive-probe/<time>-<uuid>.txt
   (If-None-Match: *, so nothing is ever overwritten), lists it, reads it back and asks for
   the bucket's location: s3:PutObject, s3:ListBucket, s3:GetObject, s3:GetBucketLocation.
-  Then it deletes that object, and only that object version: with the checked credentials,
-  then with --cleanup-profile (or, with --stack, your own credentials). Logz.io needs no
-  delete permission, so the object may stay; the command then prints its key and the
-  `aws s3api delete-object` command that removes it.
+  Then it tries what Logz.io never needs, with calls that change nothing else: deleting
+  its own probe object, reading the bucket policy, listing the account's buckets; any
+  that works is an over-privileged warning. Whatever is left of the probe object is
+  removed by exact version with --cleanup-profile (with --stack, or your own credentials);
+  if nothing may delete it, the command prints the `aws s3api delete-object` command.
+  It reads the bucket's settings (object ownership, lifecycle rules, Intelligent-Tiering,
+  request payment) with the checked credentials then --cleanup-profile (with --stack, your
+  own credentials); a setting nobody may read is reported as not checked, never as passed.
+
+findings:
+  ERROR   object-ownership-enforced, lifecycle-unrestorable, intelligent-tiering-archive,
+          requester-pays: archive or restore fails (a rule or configuration limited to a
+          prefix or tag is a warning)
+  warning bucket-region-mismatch, over-privileged: works, but not as it should
 
 exit status:
-  0  every permission is granted
-  1  one or more permissions are missing (each line says which, the AWS error code and the fix)
+  0  every permission is granted and there is no error finding (warnings are printed)
+  1  a permission is missing or an error finding is present (with --strict, a warning too);
+     each line says which, the AWS error code and the fix
   2  no check was possible: bad arguments, no credentials, credentials AWS rejects,
      a bucket or stack that does not exist, S3 unreachable
 """
 
 
-class UsageError(Exception):
-    """No verdict possible: `what` happened; `fix` says what to do next."""
+class _NoVerdict(Exception):
+    """Finding the target failed: no check is possible. Carries the Abort to render."""
 
     def __init__(self, what: str, fix: str, error_code: str | None = None):
         super().__init__(f"{what} {fix}")
-        self.what = what
-        self.fix = fix
-        self.error_code = error_code
+        self.abort = Abort(what, fix, error_code)
 
 
 # --------------------------------------------------------------------------- arguments
@@ -210,7 +228,7 @@ def _environment_endpoints(args: argparse.Namespace) -> None:
         value = os.environ.get(variable)
         problem = _endpoint_problem(value) if value else None
         if problem:
-            raise UsageError(f"{variable} {value!r} {problem}.",
+            raise _NoVerdict(f"{variable} {value!r} {problem}.",
                              f"Correct or unset {variable}, or pass --endpoint-url URL, which "
                              "overrides it.")
 
@@ -232,30 +250,22 @@ class _Parser(argparse.ArgumentParser):
         raise ArgumentsRefused(self, message)
 
 
-def _wants_json(argv: Sequence[str]) -> bool:
-    """--json (or an abbreviation argparse would take for it) among the arguments, for a
-    command line that could not be parsed."""
-    for arg in argv:
-        if arg == "--":
-            return False
-        if len(arg) >= 3 and "--json".startswith(arg):
-            return True
-    return False
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m archive_probe",
-        description="Check that an S3 bucket grants the permissions Logz.io's archive and "
-                    "restore need, acting as the principal Logz.io uses.")
+        description="Check that an S3 bucket works for Logz.io's archive and restore: the "
+                    "permissions they need, acting as the principal Logz.io uses, and the "
+                    "bucket settings that break them.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     check = commands.add_parser(
-        "check", help="check the four S3 permissions Logz.io needs on a bucket",
+        "check", help="check a bucket for Logz.io: the four S3 permissions and the bucket's settings",
         description="Check s3:PutObject, s3:ListBucket, s3:GetObject and s3:GetBucketLocation "
                     "on a bucket, as the principal Logz.io uses, with the probe the deploy-time "
-                    "Lambda runs. Prints one line per permission and a summary line.",
+                    "Lambda runs, and the bucket settings that break archive or restore. Prints "
+                    "one line per permission, one per finding and a summary line.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.check_parser = check  # type: ignore[attr-defined]  # its options, for _given()
     target = check.add_mutually_exclusive_group(required=True)
     target.add_argument("--bucket", type=_bucket_name, metavar="BUCKET",
                         help="bucket to check, as the credentials of --profile or the standard "
@@ -263,24 +273,26 @@ def build_parser() -> argparse.ArgumentParser:
                              "Example: --bucket my-logzio-archive")
     target.add_argument("--stack", metavar="STACK_NAME",
                         help="deployed stack to check: reads its outputs (BucketName, Region, "
-                             "UserName, AccessKeyId, SecretArn) and the user's key from its "
-                             "secret with your credentials, then checks as that user. "
-                             "Example: --stack LogzioArchive")
+                             "UserName, AccessKeyId, SecretArn or RoleArn) and the user's key "
+                             "from its secret (or assumes its role) with your credentials, then "
+                             "checks as that principal. Example: --stack LogzioArchive")
     check.add_argument("--region", metavar="REGION",
                        help="region of the bucket (with --bucket) or of the stack (with "
                             "--stack); default: the profile's or AWS_REGION. With --bucket, a "
-                            "bucket found elsewhere is reported. Example: --region eu-west-1")
+                            "bucket found elsewhere is a bucket-region-mismatch warning. "
+                            "Example: --region eu-west-1")
     check.add_argument("--profile", metavar="PROFILE",
                        help="named profile from ~/.aws/config or ~/.aws/credentials to use "
                             "instead of the default chain. Example: --profile logzio")
     check.add_argument("--endpoint-url", type=_endpoint_url, metavar="URL",
-                       help="S3/CloudFormation/Secrets Manager endpoint, e.g. an emulator "
+                       help="S3/CloudFormation/Secrets Manager/STS endpoint, e.g. an emulator "
                             "(AWS_ENDPOINT_URL works too). Example: --endpoint-url "
                             "http://localhost:5000")
     check.add_argument("--cleanup-profile", metavar="PROFILE",
                        help="profile allowed to delete the probe object (s3:DeleteObject and, "
-                            "on a versioned bucket, s3:DeleteObjectVersion), tried when the "
-                            "checked credentials may not delete. Example: --cleanup-profile admin")
+                            "on a versioned bucket, s3:DeleteObjectVersion) and to read the "
+                            "bucket's settings when the checked credentials may not. "
+                            "Example: --cleanup-profile admin")
     check.add_argument("--key-deadline-seconds", type=_seconds, default=DEFAULT_KEY_DEADLINE,
                        metavar="S",
                        help="how long InvalidAccessKeyId is taken for a new key still "
@@ -291,243 +303,249 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how long AccessDenied is retried in case a policy was changed a "
                             f"moment ago (default {DEFAULT_SETTLE:g}: an existing policy has "
                             "settled, so a denial is final at once). Example: --settle-seconds 30")
+    check.add_argument("--strict", action="store_true",
+                       help="warnings fail too (exit status 1): a lifecycle rule or "
+                            "Intelligent-Tiering archive tier under a prefix, a bucket in another "
+                            "region, an over-privileged principal. Example: --strict")
     check.add_argument("--json", action="store_true",
                        help="print one JSON document instead of text lines, errors and bad "
                             "arguments included ({\"ok\": false, \"exit_code\": 2, \"error\": "
-                            "{...}}). Example: --json")
+                            "{...}}); the contract is docs/json-output.md. Example: --json")
     check.add_argument("-v", "--verbose", action="store_true",
                        help="log retries (IAM propagation, throttling) to stderr. Example: -v")
     return parser
 
 
-# --------------------------------------------------------------------------- principals
-
-@dataclass
-class _CleanupChain:
-    """Deletes the probe object with the first principal that may; records every attempt."""
-
-    candidates: list[tuple[str, aws.S3Access]]
-    removed_by: str | None = None
-    attempts: list[str] = field(default_factory=list)
-
-    def delete_object(self, key: str, version_id: str | None) -> None:
-        last: Exception | None = None
-        for label, access in self.candidates:
-            try:
-                access.delete_object(key, version_id)
-                self.removed_by = label
-                return
-            except (ClientError, BotoCoreError) as error:
-                self.attempts.append(f"{label}: {error_code(error)}")
-                last = error
-        if last is None:
-            raise RuntimeError("no credentials to delete with")  # not reached: never empty
-        raise last
-
+# --------------------------------------------------------------------------- the target
 
 @dataclass
 class Target:
-    bucket: str
-    region: str | None  # the client's region (bucket region with --stack)
-    expected_region: str | None  # reported when the bucket turns out to be elsewhere
-    principal: str  # who is checked, for the header line
-    user: aws.S3Access
-    cleanup: _CleanupChain
-    notes: list[str] = field(default_factory=list)
+    """What is checked, as whom, and who removes the probe object and reads the bucket's
+    settings. Filled in as it is found, so that a failure half way still renders what was
+    known (the bucket, the principal, the notes)."""
+
+    bucket: str | None = None
     stack: str | None = None
+    #: The clients' region (with --stack, the stack's Region output).
+    region: str | None = None
+    #: Where the bucket should be (--region; the stack's region): elsewhere is a warning.
+    expected_region: str | None = None
+    #: Who is checked, for the header line and the JSON's `principal`.
+    principal: str | None = None
+    notes: list[str] = field(default_factory=list)
+    user: aws.S3Access | None = None
+    cleaners: list[tuple[str, aws.S3Access]] = field(default_factory=list)
+    readers: list[tuple[str, aws.S3Access]] = field(default_factory=list)
 
 
-def _session_label(profile: str | None) -> str:
-    return f"profile {profile}" if profile else "your default AWS credentials"
+def _profile_label(profile: str | None, default: str) -> str:
+    return f"profile {profile}" if profile else default
 
 
-def _resolve_bucket(args: argparse.Namespace) -> Target:
+def _resolve_bucket(args: argparse.Namespace, target: Target) -> None:
+    """--bucket: the checked credentials read the settings first (a least-privilege user may
+    not), then --cleanup-profile. What is left of the probe object after the principal's own
+    delete (run_probe tries it) is removed by exact version with --cleanup-profile, then with
+    the checked credentials: on a versioned bucket a principal that may delete leaves a
+    delete marker, which it may be allowed to remove too."""
+    target.expected_region = args.region
+    target.principal = _profile_label(args.profile, "your default AWS credentials")
     client = aws.s3_client(args.region, profile=args.profile, endpoint_url=args.endpoint_url)
-    region = args.region or client.meta.region_name
-    label = _session_label(args.profile)
-    user = aws.S3Access(client, args.bucket)
-    candidates: list[tuple[str, aws.S3Access]] = [("the checked credentials", user)]
+    target.region = args.region or client.meta.region_name
+    target.user = aws.S3Access(client, args.bucket)
+    target.readers.append((CHECKED, target.user))
     if args.cleanup_profile:
-        cleanup_client = aws.s3_client(region, profile=args.cleanup_profile,
-                                       endpoint_url=args.endpoint_url)
-        candidates.append((f"profile {args.cleanup_profile}", aws.S3Access(cleanup_client, args.bucket)))
-    return Target(bucket=args.bucket, region=region, expected_region=args.region, principal=label,
-                  user=user, cleanup=_CleanupChain(candidates))
+        other = (_profile_label(args.cleanup_profile, ""), aws.S3Access(
+            aws.s3_client(target.region, profile=args.cleanup_profile, endpoint_url=args.endpoint_url),
+            args.bucket))
+        target.cleaners.append(other)
+        target.readers.append(other)
+    target.cleaners.append((CHECKED, target.user))
 
 
-def _resolve_stack(args: argparse.Namespace) -> Target:
-    try:
-        outputs = aws.stack_outputs(args.stack, args.region, args.profile, args.endpoint_url)
-    except ClientError as error:
-        code = error_code(error)
-        if code == "ValidationError" and "does not exist" in error_message(error):
-            raise UsageError(f"Stack {args.stack} does not exist in "
-                             f"{args.region or 'the default region'}.",
-                             "Check the stack name, or pass the stack's --region.", code) from error
-        raise _caller_error(error, f"read the outputs of stack {args.stack}",
-                            "cloudformation:DescribeStacks") from error
-    credential = "RoleArn" if outputs.get("RoleArn") else "SecretArn"
-    missing = [name for name in ("BucketName", credential) if not outputs.get(name)]
+def _resolve_stack(args: argparse.Namespace, target: Target) -> None:
+    """--stack: the outputs, then the principal's key (secret) or the role's credentials, read
+    with your credentials, which also read the settings (the Logz.io principal may not) and
+    remove the probe object (or --cleanup-profile does)."""
+    outputs = _stack_outputs(args)
+    credential = Output.ROLE_ARN if outputs.get(Output.ROLE_ARN) else Output.SECRET_ARN
+    missing = [name for name in (Output.BUCKET_NAME, credential) if not outputs.get(name)]
     if missing:
-        raise UsageError(f"Stack {args.stack} has no output {' or '.join(missing)}: it is not a "
+        raise _NoVerdict(f"Stack {args.stack} has no output {' or '.join(missing)}: it is not a "
                          "Logz.io archive stack, or an old version of it.",
                          "Deploy the current version, or use --bucket with --profile instead.")
-    bucket = outputs["BucketName"]
-    region = outputs.get("Region") or args.region
-    if credential == "RoleArn":
-        key, who = _assume_stack_role(outputs, region, args), f"IAM role {outputs['RoleArn']}"
+    target.bucket = outputs[Output.BUCKET_NAME]
+    target.region = target.expected_region = outputs.get(Output.REGION) or args.region
+    if credential == Output.ROLE_ARN:
+        role_arn = outputs[Output.ROLE_ARN]
+        target.principal = f"IAM role {role_arn}"
+        key = _assume_stack_role(role_arn, outputs.get(Output.EXTERNAL_ID, ""), target.region, args)
     else:
-        key, who = _read_stack_key(outputs["SecretArn"], args), f"IAM user {outputs.get('UserName') or '?'}"
-    notes = []
-    if outputs.get("AccessKeyId") and outputs["AccessKeyId"] != key.access_key_id:
-        notes.append(f"the secret holds access key {key.access_key_id}, not the stack's "
-                     f"{outputs['AccessKeyId']}: Logz.io must use the key in the secret")
-    user = aws.S3Access(aws.s3_client(region, key=key, endpoint_url=args.endpoint_url), bucket)
-    candidates: list[tuple[str, aws.S3Access]] = [("the checked credentials", user)]
-    cleanup_profile = args.cleanup_profile or args.profile
-    cleanup_label = f"profile {cleanup_profile}" if cleanup_profile else "your own credentials"
-    candidates.append((cleanup_label, aws.S3Access(
-        aws.s3_client(region, profile=cleanup_profile, endpoint_url=args.endpoint_url), bucket)))
-    return Target(bucket=bucket, region=region, expected_region=region,
-                  principal=f"{who} (access key {key.access_key_id}, from stack {args.stack})",
-                  user=user, cleanup=_CleanupChain(candidates), notes=notes, stack=args.stack)
+        target.principal = f"IAM user {outputs.get(Output.USER_NAME) or '?'}"
+        key = _read_stack_key(outputs[Output.SECRET_ARN], args)
+    target.principal += f" (access key {key.access_key_id}, from stack {args.stack})"
+    stack_key = outputs.get(Output.ACCESS_KEY_ID)
+    if stack_key and stack_key != key.access_key_id:
+        target.notes.append(f"the secret holds access key {key.access_key_id}, not the stack's "
+                            f"{stack_key}: Logz.io must use the key in the secret")
+    target.user = aws.S3Access(aws.s3_client(target.region, key=key, endpoint_url=args.endpoint_url),
+                               target.bucket)
+    own = (_profile_label(args.profile, OWN), aws.S3Access(
+        aws.s3_client(target.region, profile=args.profile, endpoint_url=args.endpoint_url), target.bucket))
+    target.readers.append(own)
+    if args.cleanup_profile and args.cleanup_profile != args.profile:
+        target.cleaners.append((_profile_label(args.cleanup_profile, ""), aws.S3Access(
+            aws.s3_client(target.region, profile=args.cleanup_profile, endpoint_url=args.endpoint_url),
+            target.bucket)))
+    else:
+        target.cleaners.append(own)
+
+
+@contextmanager
+def _calling(doing: str, permission: str) -> Iterator[None]:
+    """An AWS call that finds the target: its failure is no verdict, naming what was being done."""
+    try:
+        yield
+    except ClientError as error:
+        raise _caller_error(error, doing, permission) from error
+    except (ProfileNotFound, NoCredentialsError, PartialCredentialsError, NoRegionError):
+        raise  # said the same way wherever they strike: check()
+    except BotoCoreError as error:
+        raise _NoVerdict(f"Could not reach AWS to {doing}: {error}.",
+                         "Check the network path, --endpoint-url and --region, then retry.",
+                         type(error).__name__) from error
+
+
+def _stack_outputs(args: argparse.Namespace) -> dict[str, str]:
+    with _calling(f"read the outputs of stack {args.stack}", "cloudformation:DescribeStacks"):
+        try:
+            return aws.stack_outputs(args.stack, args.region, args.profile, args.endpoint_url)
+        except ClientError as error:
+            if error_code(error) != "ValidationError" or "does not exist" not in error_message(error):
+                raise
+            raise _NoVerdict(f"Stack {args.stack} does not exist in {args.region or 'the default region'}.",
+                             "Check the stack name, or pass the stack's --region.", "ValidationError") from error
 
 
 def _read_stack_key(secret_arn: str, args: argparse.Namespace) -> aws.AccessKey:
-    try:
+    """The principal's key; aws.MalformedSecret (what and fix) when the secret holds none."""
+    with _calling(f"read the access key from secret {secret_arn}", "secretsmanager:GetSecretValue"):
         return aws.read_access_key(secret_arn, aws.secretsmanager_client(
             secret_arn, args.profile, args.endpoint_url))
-    except ClientError as error:
-        raise _caller_error(error, f"read the access key from secret {secret_arn}",
-                            "secretsmanager:GetSecretValue") from error
-    except (ValueError, KeyError) as error:
-        raise UsageError(f"Secret {secret_arn} does not hold JSON with accessKeyId and "
-                         "secretAccessKey.", "Restore the secret from the stack, or redeploy.") from error
 
 
-def _assume_stack_role(outputs: dict, region: str | None, args: argparse.Namespace) -> aws.AccessKey:
-    role_arn = outputs["RoleArn"]
-    try:
-        return aws.assume_role(role_arn, outputs.get("ExternalId", ""), region, args.profile,
-                               args.endpoint_url)
-    except ClientError as error:
-        if error_code(error) in checks.DENIED:
-            raise UsageError(
+def _assume_stack_role(role_arn: str, external_id: str, region: str | None,
+                       args: argparse.Namespace) -> aws.AccessKey:
+    with _calling(f"assume role {role_arn}", "sts:AssumeRole"):
+        try:
+            return aws.assume_role(role_arn, external_id, region, args.profile, args.endpoint_url)
+        except ClientError as error:
+            if error_code(error) not in checks.DENIED:
+                raise
+            raise _NoVerdict(
                 f"Your credentials may not assume role {role_arn} ({error_code(error)}): it trusts "
                 "Logz.io's account and the stack's own probe only.",
-                "The deploy-time probe already checked it as that role (see the stack's ProbeChecks "
-                "output); to check again by hand, use --bucket with credentials the role trusts.",
-                error_code(error)) from error
-        raise _caller_error(error, f"assume role {role_arn}", "sts:AssumeRole") from error
+                "The deploy-time probe already checked it as that role (see the stack's "
+                f"{Output.PROBE_CHECKS} output); to check again by hand, use --bucket with "
+                "credentials the role trusts.", error_code(error)) from error
 
 
-def _caller_error(error: ClientError, doing: str, permission: str) -> UsageError:
+def _caller_error(error: ClientError, doing: str, permission: str) -> _NoVerdict:
     code = error_code(error)
     if code in CREDENTIALS_REJECTED:
-        return UsageError(f"AWS rejects your credentials ({code}) when trying to {doing}.",
+        return _NoVerdict(f"AWS rejects your credentials ({code}) when trying to {doing}.",
                           "Check --profile / AWS_ACCESS_KEY_ID; refresh expired session "
                           "credentials (aws sso login, aws sts get-session-token).", code)
-    if code in checks.DENIED or code == "AccessDeniedException":
-        return UsageError(f"Your credentials may not {doing} ({code}).",
+    if code in checks.DENIED:
+        return _NoVerdict(f"Your credentials may not {doing} ({code}).",
                           f"Use credentials allowed {permission}, e.g. --profile ADMIN, or check "
                           "with --bucket and the user's own profile.", code)
-    if code in ("ResourceNotFoundException",):
-        return UsageError(f"Could not {doing}: it does not exist ({code}).",
+    if code == "ResourceNotFoundException":
+        return _NoVerdict(f"Could not {doing}: it does not exist ({code}).",
                           "Check the stack outputs, or redeploy the stack.", code)
-    return UsageError(f"Could not {doing}: {code}: {error_message(error)}",
+    return _NoVerdict(f"Could not {doing}: {code}: {error_message(error)}",
                       "Check the region (--region) and the endpoint, then retry.", code)
 
 
 # --------------------------------------------------------------------------- running
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
-    target: Target | None
-    report: ProbeReport | None
-    error: UsageError | None = None
-
-    @property
-    def exit_code(self) -> int:
-        if self.error is not None or self.report is None:
-            return EXIT_NO_VERDICT
-        return EXIT_OK if self.report.ok else EXIT_MISSING
+    target: Target
+    diagnosis: Diagnosis
 
 
-def _aborted(aborted: ProbeAborted, target: Target, args: argparse.Namespace) -> UsageError:
-    if isinstance(aborted.__cause__, (NoCredentialsError, PartialCredentialsError)):
-        return _no_credentials(args)
-    what = aborted.what
-    if aborted.error_code in CREDENTIALS_REJECTED:
-        what = what.replace("the credentials", f"the credentials of {target.principal}", 1)
-    return UsageError(what, aborted.fix, aborted.error_code)
+def _no_credentials(args: argparse.Namespace) -> Abort:
+    return Abort("No AWS credentials found" + (f" in profile {args.profile}." if args.profile else "."),
+                 "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile PROFILE "
+                 "(aws configure --profile PROFILE)" + (", or use --stack STACK_NAME." if not args.stack else "."))
 
 
-def _no_credentials(args: argparse.Namespace) -> UsageError:
-    return UsageError("No AWS credentials found" + (f" in profile {args.profile}." if args.profile else "."),
-                      "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile PROFILE "
-                      "(aws configure --profile PROFILE), or use --stack STACK_NAME.")
+def _unchecked(target: Target, abort: Abort) -> Diagnosis:
+    """The Diagnosis of a check that could not even start. Diagnosis.verdict names a bucket;
+    before a stack's outputs are read there is none, so it names the stack."""
+    return Diagnosis(bucket=target.bucket or f"of stack {target.stack}", region=target.expected_region,
+                     notes=tuple(target.notes), abort=abort)
 
 
 def check(args: argparse.Namespace) -> Outcome:
-    target: Target | None = None
+    """Find the target and run the probe; never raises: every failure is a Diagnosis with
+    `abort` set (exit status 2)."""
+    target = Target(bucket=args.bucket, stack=args.stack)
     try:
         _environment_endpoints(args)
-        target = _resolve_stack(args) if args.stack else _resolve_bucket(args)
-        patience = Patience(key_propagation=args.key_deadline_seconds,
-                            policy_settling=args.settle_seconds)
-        report = run_probe(target.user, target.cleanup, target.expected_region, patience, Clock())
-    except UsageError as error:
-        return Outcome(target, None, error)
-    except ProbeAborted as aborted:
-        assert target is not None
-        error = _aborted(aborted, target, args)
-        if aborted.left_behind:
-            cmd = _delete_command(target.bucket, aborted.left_behind,
-                                  aborted.left_behind_version_id, target.region, args)
-            error.fix += f" The probe object is left in the bucket; remove it with: {cmd}"
-        return Outcome(target, None, error)
+        if args.stack:
+            _resolve_stack(args, target)
+        else:
+            _resolve_bucket(args, target)
+        assert target.user is not None
+        patience = Patience(key_propagation=args.key_deadline_seconds, policy_settling=args.settle_seconds)
+        return Outcome(target, run_probe(target.user, target.cleaners, target.expected_region, patience,
+                                         Clock(), settings=SettingsReader(target.readers),
+                                         notes=target.notes))
+    except _NoVerdict as refused:
+        abort = refused.abort
+    except aws.MalformedSecret as error:
+        abort = Abort(error.what, error.fix, "MalformedSecret")
     except ProfileNotFound as error:
-        return Outcome(target, None, UsageError(
-            f"{error}.", "Create it (aws configure --profile NAME) or pass an existing --profile."))
+        abort = Abort(f"{error}.", "Create it (aws configure --profile NAME) or pass an existing --profile.",
+                      "ProfileNotFound")
     except (NoCredentialsError, PartialCredentialsError):
-        return Outcome(target, None, _no_credentials(args))
+        abort = _no_credentials(args)
     except NoRegionError:
-        return Outcome(target, None, UsageError(
-            "No AWS region given.", "Pass --region REGION (the stack's region with --stack), or "
-            "set AWS_REGION or the profile's region."))
+        abort = Abort("No AWS region given.", "Pass --region REGION (the stack's region with --stack), or "
+                      "set AWS_REGION or the profile's region.", "NoRegionError")
     except BotoCoreError as error:
-        return Outcome(target, None, UsageError(
-            f"Could not reach AWS: {error}.", "Check the network path, --endpoint-url and --region."))
+        abort = Abort(f"Could not reach AWS: {error}.", "Check the network path, --endpoint-url and --region.",
+                      type(error).__name__)
     except ValueError as error:
         if not str(error).startswith("Invalid endpoint"):
-            raise
-        # botocore refuses an endpoint_url from the profile (~/.aws/config) this way.
-        return Outcome(target, None, UsageError(
-            f"An endpoint URL in your AWS configuration is not a URL ({error}).",
-            f"Correct endpoint_url in the profile's section of ~/.aws/config (or its services "
-            f"section), or pass --endpoint-url URL, {ENDPOINT_EXAMPLE}."))
-    return Outcome(target, report)
+            abort = _crashed(error)
+        else:  # botocore refuses an endpoint_url from the profile (~/.aws/config) this way
+            abort = Abort(f"An endpoint URL in your AWS configuration is not a URL ({error}).",
+                          f"Correct endpoint_url in the profile's section of ~/.aws/config (or its "
+                          f"services section), or pass --endpoint-url URL, {ENDPOINT_EXAMPLE}.")
+    except Exception as error:  # noqa: BLE001 - a crash is "no verdict" (2), not "failed" (1)
+        abort = _crashed(error)
+    return Outcome(target, _unchecked(target, abort))
+
+
+def _crashed(error: Exception) -> Abort:
+    return Abort(f"The check failed unexpectedly: {type(error).__name__}: {error}.",
+                 "Run again with -v; if it repeats, report it with that output.")
 
 
 # --------------------------------------------------------------------------- output
 
-def _leftover(outcome: Outcome, args: argparse.Namespace) -> dict | None:
-    report, target = outcome.report, outcome.target
-    if report is None or target is None or not report.left_behind:
+def _delete_command(outcome: Outcome, args: argparse.Namespace) -> str | None:
+    """The aws CLI command that removes exactly the probe object's version left behind."""
+    diagnosis, left = outcome.diagnosis, outcome.diagnosis.left_behind
+    if left is None:
         return None
-    version_id = report.probe_version_id
-    return {"key": report.left_behind, "version_id": version_id,
-            "tried": list(target.cleanup.attempts) or [report.cleanup_error or ""],
-            "command": _delete_command(report.bucket, report.left_behind, version_id,
-                                       target.region, args)}
-
-
-def _delete_command(bucket: str, key: str, version_id: str | None, region: str | None,
-                    args: argparse.Namespace) -> str:
-    """The aws CLI command that removes exactly the probe object's version."""
-    cmd = ["aws", "s3api", "delete-object", "--bucket", bucket, "--key", key]
-    if version_id:
-        cmd += ["--version-id", version_id]
+    cmd = ["aws", "s3api", "delete-object", "--bucket", diagnosis.bucket, "--key", left.key]
+    if left.version_id:
+        cmd += ["--version-id", left.version_id]
+    region = diagnosis.bucket_region or outcome.target.region
     if region:
         cmd += ["--region", region]
     if args.endpoint_url:
@@ -535,112 +553,114 @@ def _delete_command(bucket: str, key: str, version_id: str | None, region: str |
     return shlex.join(cmd)
 
 
-def _summary(report: ProbeReport) -> str:
-    total = len(report.checks)
-    if report.ok:
-        return (f"OK: all {total} permissions Logz.io needs are granted on bucket {report.bucket} "
-                "(archive and restore will work).")
-    missing = [c.action for c in report.checks if c.status is Status.MISSING]
-    unverified = [c.action for c in report.checks if c.status is Status.UNVERIFIED]
-    parts = []
-    if missing:
-        parts.append("missing " + ", ".join(missing))
-    if unverified:
-        parts.append("not verifiable yet " + ", ".join(unverified))
-    granted = total - len(report.failed)
-    uses = []
-    if checks.PUT_OBJECT in missing or checks.PUT_OBJECT in unverified:
-        uses.append("archive")
-    if {checks.LIST_BUCKET, checks.GET_OBJECT} & set(missing + unverified):
-        uses.append("restore")
-    broken = f" ({' and '.join(uses)} will fail)" if uses else ""
-    return (f"FAILED: {granted} of {total} permissions granted on bucket {report.bucket}; "
-            + "; ".join(parts) + f"{broken}.")
+def document(outcome: Outcome, strict: bool, delete_command: str | None = None) -> dict[str, Any]:
+    """The JSON document (docs/json-output.md): Diagnosis.as_dict plus what the command knows
+    of the target: the bucket named (null before a stack's outputs were read), the stack,
+    the principal, and the probe object's cleanup."""
+    diagnosis, target = outcome.diagnosis, outcome.target
+    body = diagnosis.as_dict(strict)
+    body.pop("bucket")
+    removed = diagnosis.removed_by is not None and diagnosis.left_behind is None
+    return {"bucket": target.bucket, "stack": target.stack, "principal": target.principal, **body,
+            "cleanup": {"removed": removed, "removed_by": diagnosis.removed_by,
+                        "delete_command": delete_command}}
+
+
+STATUS_LABEL = {Status.GRANTED: "granted", Status.MISSING: "MISSING", Status.UNVERIFIED: "UNVERIFIED"}
+SEVERITY_LABEL = {"error": "ERROR", "warning": "warning"}
+
+
+def _write_leftover(outcome: Outcome, args: argparse.Namespace, command: str, indent: str, out: TextIO) -> None:
+    diagnosis, left = outcome.diagnosis, outcome.diagnosis.left_behind
+    assert left is not None
+    print(f"{indent}note: the probe object s3://{diagnosis.bucket}/{left.key} is left in the bucket "
+          f"(delete tried as {left.error}). Logz.io needs no delete permission, so this is "
+          "expected. Remove it with:", file=out)
+    print(f"{indent}  {command}", file=out)
+    if outcome.target.stack is None and not args.cleanup_profile:
+        print(f"{indent}  or run the check again with --cleanup-profile PROFILE (credentials allowed "
+              f"s3:DeleteObject{'Version' if left.version_id else ''} on "
+              f"arn:aws:s3:::{diagnosis.bucket}/{checks.PROBE_PREFIX}*).", file=out)
 
 
 def _write_text(outcome: Outcome, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
-    target, report = outcome.target, outcome.report
-    if outcome.error is not None:
-        code = f" [{outcome.error.error_code}]" if outcome.error.error_code else ""
-        print(f"error: {outcome.error.what}{code}", file=err)
-        print(f"next: {outcome.error.fix}", file=err)
-        for note in target.notes if target is not None else []:
+    diagnosis, target = outcome.diagnosis, outcome.target
+    command = _delete_command(outcome, args)
+    if diagnosis.abort is not None:
+        abort = diagnosis.abort
+        code = f" [{abort.error_code}]" if abort.error_code else ""
+        print(f"error: {abort.what}{code}", file=err)
+        print(f"next: {abort.fix}", file=err)
+        for note in diagnosis.notes:
             print(f"note: {note}", file=out)
-        print("No verdict: the permissions could not be checked.", file=out)
+        if command:
+            _write_leftover(outcome, args, command, "", out)
+        print(diagnosis.verdict(args.strict), file=out)
         return
-    assert target is not None and report is not None
     where = f" ({target.region})" if target.region else ""
-    print(f"Checking s3://{report.bucket}{where} as {target.principal}", file=out)
-    width = max(len(a) for a in checks.ACTIONS)
-    for check in report.checks:
-        label = {Status.GRANTED: "granted", Status.MISSING: "MISSING",
-                 Status.UNVERIFIED: "UNVERIFIED"}[check.status]
-        if check.ok:
-            print(f"  {label:<10} {check.action:<{width}}  {check.detail}".rstrip(), file=out)
+    print(f"Checking s3://{diagnosis.bucket}{where} as {target.principal}", file=out)
+    width = max(len(action) for action in checks.ACTIONS)
+    for result in diagnosis.checks:
+        label = STATUS_LABEL[result.status]
+        if result.ok:
+            print(f"  {label:<10} {result.action:<{width}}  {result.detail}".rstrip(), file=out)
         else:
-            print(f"  {label:<10} {check.action:<{width}}  {check.error_code or '-'}: "
-                  f"{check.hint or check.detail}", file=out)
-    for note in [*target.notes, *report.notes]:
+            print(f"  {label:<10} {result.action:<{width}}  {result.error_code or '-'}: "
+                  f"{result.hint or result.detail}", file=out)
+    for finding in diagnosis.findings:
+        print(f"  {SEVERITY_LABEL[finding.severity.value]} {finding.id}: {finding.message}", file=out)
+        print(f"    fix: {finding.fix}", file=out)
+    for item in diagnosis.not_checked:
+        print(f"  not checked {item.id}: {item.reason}", file=out)
+        print(f"    fix: {item.fix}", file=out)
+    if target.stack is None and not args.cleanup_profile and any(
+            item.id != OVER_PRIVILEGED for item in diagnosis.not_checked):
+        print("  hint: --cleanup-profile PROFILE reads the bucket's settings (and removes the probe "
+              "object) with credentials allowed to.", file=out)
+    for note in diagnosis.notes:
         print(f"  note: {note}", file=out)
-    leftover = _leftover(outcome, args)
-    if leftover is not None:
-        print(f"  note: the probe object s3://{report.bucket}/{leftover['key']} is left in the "
-              f"bucket (delete tried as {'; '.join(leftover['tried'])}). Logz.io needs no delete "
-              "permission, so this is expected. Remove it with:", file=out)
-        print(f"    {leftover['command']}", file=out)
-        if target.stack is None:
-            print("    or run the check again with --cleanup-profile PROFILE (credentials allowed "
-                  f"s3:DeleteObject{'Version' if leftover['version_id'] else ''} on "
-                  f"arn:aws:s3:::{report.bucket}/{checks.PROBE_PREFIX}*).", file=out)
-    elif target.cleanup.removed_by:
-        print(f"  probe object {report.probe_key} removed with {target.cleanup.removed_by}.", file=out)
-        if target.cleanup.removed_by == "the checked credentials":
-            print("  note: the checked credentials may delete objects; Logz.io does not need "
-                  "s3:DeleteObject (consider removing it).", file=out)
-    print(_summary(report), file=out)
+    if command:
+        _write_leftover(outcome, args, command, "  ", out)
+    elif diagnosis.removed_by:
+        print(f"  probe object {diagnosis.probe_key} removed by {diagnosis.removed_by}.", file=out)
+    print(diagnosis.verdict(args.strict), file=out)
 
 
-def _write_usage_error(refused: ArgumentsRefused, as_json: bool, out: TextIO, err: TextIO) -> None:
-    """What argparse prints for a usage error (on stderr), and with --json the document every
-    no-verdict outcome has, on stdout."""
+def _write_json(outcome: Outcome, strict: bool, delete_command: str | None, out: TextIO, err: TextIO) -> None:
+    abort = outcome.diagnosis.abort
+    if abort is not None:  # a person reading the terminal still sees it
+        print(f"error: {abort.what} next: {abort.fix}", file=err)
+    json.dump(document(outcome, strict, delete_command), out, indent=2)
+    out.write("\n")
+
+
+def _given(parser: argparse.ArgumentParser, argv: Sequence[str], flag: str) -> bool:
+    """`flag` (or an abbreviation argparse would take for it) among the arguments, for a
+    command line that could not be parsed."""
+    options = [option for action in parser.check_parser._actions  # type: ignore[attr-defined]
+               for option in action.option_strings if option.startswith("--")]
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == flag or (len(arg) >= 3 and [o for o in options if o.startswith(arg)] == [flag]):
+            return True
+    return False
+
+
+def _write_usage_error(parser: argparse.ArgumentParser, refused: ArgumentsRefused, argv: Sequence[str],
+                       out: TextIO, err: TextIO) -> None:
+    """The usage of the (sub)command that refused, then the message and the fix as every
+    no-verdict outcome has them on stderr; with --json, also the document on stdout."""
     refused.parser.print_usage(err)
-    print(f"{refused.parser.prog}: error: {refused.message}", file=err)
-    if as_json:
-        doc = {"bucket": None, "ok": False, "exit_code": EXIT_NO_VERDICT, "checks": [], "notes": [],
-               "error": {"what": refused.message,
-                         "fix": f"Correct the command line: `{refused.parser.prog} --help` lists "
-                                "every option with an example.",
-                         "error_code": None}}
-        json.dump(doc, out, indent=2)
-        out.write("\n")
-
-
-def _document(outcome: Outcome, args: argparse.Namespace) -> dict:
-    target, report = outcome.target, outcome.report
-    bucket = report.bucket if report else (target.bucket if target else args.bucket)
-    doc: dict[str, Any] = {"bucket": bucket, "ok": outcome.exit_code == EXIT_OK,
-                           "exit_code": outcome.exit_code}
-    if report is not None:
-        doc.update(report.as_dict())
-        doc["ok"] = outcome.exit_code == EXIT_OK
-        leftover = _leftover(outcome, args)
-        doc["cleanup"] = {"removed": report.left_behind is None and target.cleanup.removed_by is not None,
-                          "removed_by": target.cleanup.removed_by,
-                          "delete_command": leftover["command"] if leftover else None}
-        doc["region"] = target.region
-        doc["notes"] = [*target.notes, *report.notes]
-        doc["summary"] = _summary(report)
-    else:
-        doc["checks"] = []
-        doc["notes"] = list(target.notes) if target is not None else []
-    if args.stack:
-        doc["stack"] = args.stack
-    if target is not None:
-        doc["principal"] = target.principal
-    if outcome.error is not None:
-        doc["error"] = {"what": outcome.error.what, "fix": outcome.error.fix,
-                        "error_code": outcome.error.error_code}
-    return doc
+    what = refused.message if refused.message.endswith(".") else refused.message + "."
+    abort = Abort(what, f"Correct the command line: `{refused.parser.prog} --help` lists every option "
+                  "with an example.")
+    if not _given(parser, argv, "--json"):
+        print(f"error: {abort.what}", file=err)
+        print(f"next: {abort.fix}", file=err)
+        return
+    outcome = Outcome(Target(), Diagnosis(bucket="named on the command line", abort=abort))
+    _write_json(outcome, _given(parser, argv, "--strict"), None, out, err)
 
 
 @contextmanager
@@ -672,20 +692,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except SystemExit as exit_:  # --help: argparse printed it
         return int(exit_.code or 0)
     except ArgumentsRefused as refused:
-        _write_usage_error(refused, _wants_json(argv), out, err)
+        _write_usage_error(parser, refused, argv, out, err)
         return EXIT_NO_VERDICT
     with _logging(args.verbose, err):
-        try:
-            outcome = check(args)
-        except Exception as error:  # noqa: BLE001 - a crash is "no verdict" (2), not "missing" (1)
-            outcome = Outcome(None, None, UsageError(
-                f"The check failed unexpectedly: {type(error).__name__}: {error}.",
-                "Run again with -v; if it repeats, report it with that output."))
+        outcome = check(args)
     if args.json:
-        if outcome.error is not None:
-            print(f"error: {outcome.error.what} next: {outcome.error.fix}", file=err)
-        json.dump(_document(outcome, args), out, indent=2)
-        out.write("\n")
+        _write_json(outcome, args.strict, _delete_command(outcome, args), out, err)
     else:
         _write_text(outcome, args, out, err)
-    return outcome.exit_code
+    return outcome.diagnosis.exit_status(args.strict)

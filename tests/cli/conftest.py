@@ -25,6 +25,9 @@ REGION = "us-east-1"
 VERSIONED = "logzio-archive-versioned"
 PLAIN = "logzio-archive-plain"
 MISSING_BUCKET = "logzio-archive-does-not-exist"
+#: Buckets made with one setting each from tests/bucket_cases.py (test_findings.py), all
+#: open to the "finder" user.
+FINDINGS_PREFIX = "logzio-findings-"
 STACK = "LogzioArchiveTest"
 #: Role-mode stacks: one whose role trusts the "admin" user (with the external id), one
 #: whose role trusts Logz.io's account only, as deployed.
@@ -76,6 +79,7 @@ USERS = {
     "deleter": policy([VERSIONED, PLAIN],
                       extra_object_actions=("s3:DeleteObject", "s3:DeleteObjectVersion")),
     "ghost": policy([MISSING_BUCKET]),
+    "finder": policy([FINDINGS_PREFIX + "*"]),
     **{f"no-{_short(a)}": policy([VERSIONED, PLAIN], [x for x in ALL_ACTIONS if x != a])
        for a in ALL_ACTIONS},
     **{f"deny-{_short(a)}": policy([VERSIONED, PLAIN], deny=(a,)) for a in ALL_ACTIONS},

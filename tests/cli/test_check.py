@@ -80,11 +80,25 @@ def test_cleanup_profile_removes_the_probe_object(run, emulator, bucket):
     assert probe_objects(emulator, bucket) == []  # no version, no delete marker left
 
 
-def test_checked_credentials_remove_their_own_probe_when_allowed(run, emulator):
+def test_checked_credentials_that_may_delete_are_over_privileged(run, emulator):
+    """The principal deletes its own probe object (a delete marker on a versioned bucket):
+    it holds s3:DeleteObject, which Logz.io never needs, a warning; the version and the
+    marker it made are removed too (it may delete versions), so nothing is left."""
     result = run("--bucket", VERSIONED, "--profile", "deleter")
-    assert result.code == EXIT_OK
-    assert "removed with the checked credentials" in result.out
-    assert "Logz.io does not need s3:DeleteObject" in result.out
+    assert result.code == EXIT_OK, result.out + result.err
+    lines = result.out.splitlines()
+    warning = lines.index(next(line for line in lines if line.startswith("  warning over-privileged: ")))
+    assert "s3:DeleteObject" in lines[warning]
+    assert lines[warning + 1].startswith("    fix: remove those actions")
+    assert "removed by the checked credentials" in result.out
+    assert lines[-1].startswith("OK: all 4 permissions") and "warning over-privileged" in lines[-1]
+    assert probe_objects(emulator, VERSIONED) == []
+
+    strict = run("--bucket", VERSIONED, "--profile", "deleter", "--strict", "--json")
+    assert strict.code == EXIT_MISSING
+    assert [(f["id"], f["severity"]) for f in strict.doc["findings"]] == [("over-privileged", "warning")]
+    assert strict.doc["ok"] is False and strict.doc["strict"] is True
+    assert strict.doc["cleanup"]["removed_by"] == "the checked credentials"
     assert probe_objects(emulator, VERSIONED) == []
 
 
@@ -118,8 +132,9 @@ def test_missing_action_text_line_names_code_and_fix(run):
     line = next(line for line in result.out.splitlines() if "s3:ListBucket" in line and "MISSING" in line)
     assert "AccessDenied" in line
     assert f"allow s3:ListBucket on arn:aws:s3:::{VERSIONED} (the bucket ARN, without /*)" in line
-    assert result.out.splitlines()[-1].startswith("FAILED: 3 of 4 permissions granted")
-    assert "missing s3:ListBucket" in result.out.splitlines()[-1]
+    assert result.out.splitlines()[-1].startswith(
+        f"FAILED: Logz.io cannot use bucket {VERSIONED} (restore will fail): 3 of 4 permissions granted; "
+        "s3:ListBucket missing (AccessDenied)")
 
 
 def test_object_actions_granted_without_slash_star(run):
@@ -239,10 +254,16 @@ def test_stack_outputs_need_permission(run):
     assert "may not read the outputs" in result.err
 
 
-def test_bucket_in_another_region_than_given_is_noted(run):
+def test_bucket_in_another_region_than_given_is_a_warning(run):
     result = run("--bucket", VERSIONED, "--profile", "full", "--region", "eu-west-1", "--json")
     assert result.code == EXIT_OK
-    assert any(f"is in {REGION}, not eu-west-1" in note for note in result.doc["notes"])
+    [finding] = [f for f in result.doc["findings"] if f["id"] == "bucket-region-mismatch"]
+    assert finding["severity"] == "warning"
+    assert f"is in {REGION}, not eu-west-1" in finding["message"] and REGION in finding["fix"]
+    assert result.doc["region"] == "eu-west-1" and result.doc["bucket_region"] == REGION
+    strict = run("--bucket", VERSIONED, "--profile", "full", "--region", "eu-west-1", "--strict")
+    assert strict.code == EXIT_MISSING
+    assert strict.out.splitlines()[-1].startswith(f"FAILED: Logz.io cannot use bucket {VERSIONED}")
 
 
 def test_stack_with_a_role_checks_as_the_role(run):

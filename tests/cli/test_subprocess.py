@@ -29,12 +29,12 @@ def test_help_documents_every_option_with_an_example():
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
     options = ["--bucket", "--stack", "--region", "--profile", "--endpoint-url", "--json",
-               "--cleanup-profile", "--key-deadline-seconds", "--settle-seconds", "--verbose"]
+               "--cleanup-profile", "--key-deadline-seconds", "--settle-seconds", "--strict", "--verbose"]
     for option in options:
         assert option in text
     assert text.count("Example:") >= len(options)
     assert "examples:" in text and "python -m archive_probe check --stack" in text
-    assert "exit status:" in text
+    assert "exit status:" in text and "findings:" in text and "docs/json-output.md" in text
 
 
 def test_real_run_as_environment_credentials(emulator):
@@ -47,4 +47,8 @@ def test_real_run_as_environment_credentials(emulator):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["ok"] is True and [c["action"] for c in doc["checks"]] == list(checks.ACTIONS)
+    assert doc["findings"] == [] and doc["error"] is None
+    assert doc["summary"] == (f"OK: all 4 permissions Logz.io needs are granted on bucket {VERSIONED} (archive "
+                              f"and restore will work). The probe object s3://{VERSIONED}/{doc['left_behind']} "
+                              "could not be removed (the checked credentials: AccessDenied); delete it by hand.")
     assert probe_objects(emulator, VERSIONED) == [(doc["left_behind"], doc["left_behind_version_id"])]
