@@ -17,6 +17,9 @@ Modules:
   changeset_lookup  - deleting a missing change set succeeds; describing one: ChangeSetNotFound
   bucket_settings   - a CloudFormation bucket's versioning, ownership, public access block, lifecycle
   s3_action_names   - GetBucketOwnershipControls (and kin) authorized as their own IAM actions
+  bucket_features   - Requester Pays and Intelligent-Tiering configurations (moto has neither
+                      sub-resource), authorized as their IAM actions
+  lifecycle_size_filter - a lifecycle rule's ObjectSizeGreaterThan/LessThan filter kept and read back
   resource_authz    - IAM authorization against the real resource ARN (secretsmanager, kms, lambda,
                       cloudformation)
   changeset_guard   - change-set execution goes through the same lifecycle (no false CREATE_COMPLETE)
@@ -65,12 +68,14 @@ def apply_all() -> None:
             f"is installed. Install the pinned one (pip install -r requirements-dev.txt -c constraints.txt, "
             f"or `make setup`), or port emulator/extensions/ to the new release and change MOTO_VERSION.")
     from . import (
+        bucket_features,
         bucket_settings,
         changeset_guard,
         changeset_lookup,
         cli_compat,
         custom_resource,
         iam_inline_policy,
+        lifecycle_size_filter,
         local_lambda,
         resource_authz,
         s3_action_names,
@@ -95,6 +100,8 @@ def apply_all() -> None:
             changeset_lookup,
             bucket_settings,
             s3_action_names,
+            bucket_features,
+            lifecycle_size_filter,
         ):
             if mod.__name__ not in STATE.applied:
                 mod.apply()

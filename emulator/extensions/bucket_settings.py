@@ -11,10 +11,11 @@ This extension: after moto's own create and in-place update, the four settings a
 applied through moto's S3 backend (an absent one is removed on update, as CloudFormation
 does), so GetBucketVersioning, GetBucketOwnershipControls, GetPublicAccessBlock and
 GetBucketLifecycleConfiguration answer what the template says. A lifecycle rule keeps its
-id, status, prefix, transitions, expiration, noncurrent-version expiration and
-expired-delete-marker cleanup; moto's lifecycle model has no object-size filter, so
-``ObjectSizeGreaterThan``/``ObjectSizeLessThan`` are not stored (nor enforced: moto runs no
-lifecycle). Deleting a bucket that is not empty fails with S3's ``BucketNotEmpty``.
+id, status, prefix, object-size filter (``ObjectSizeGreaterThan``/``ObjectSizeLessThan``, with
+the prefix under ``And``; read back through lifecycle_size_filter, never enforced: moto runs
+no lifecycle), transitions, expiration, noncurrent-version expiration and
+expired-delete-marker cleanup. Deleting a bucket that is not empty fails with S3's
+``BucketNotEmpty``.
 """
 
 from __future__ import annotations
@@ -22,11 +23,22 @@ from __future__ import annotations
 from typing import Any
 
 
+def rule_filter(cfn: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation rule's Prefix and object-size bounds as the S3 API's Filter: one
+    condition alone, several under ``And``."""
+    sizes = {name: str(cfn[name]) for name in ("ObjectSizeGreaterThan", "ObjectSizeLessThan")
+             if cfn.get(name) not in (None, "")}
+    if not sizes:
+        return {"Prefix": cfn.get("Prefix", "")}
+    conditions = {**({"Prefix": cfn["Prefix"]} if cfn.get("Prefix") else {}), **sizes}
+    return conditions if len(conditions) == 1 else {"And": conditions}
+
+
 def lifecycle_rules(cfn_rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """CloudFormation's LifecycleConfiguration.Rules in the S3 API's shape."""
     rules = []
     for cfn in cfn_rules:
-        rule: dict[str, Any] = {"Status": cfn.get("Status", "Enabled"), "Filter": {"Prefix": cfn.get("Prefix", "")}}
+        rule: dict[str, Any] = {"Status": cfn.get("Status", "Enabled"), "Filter": rule_filter(cfn)}
         if "Id" in cfn:
             rule["ID"] = cfn["Id"]
         transitions = list(cfn.get("Transitions") or []) + ([cfn["Transition"]] if "Transition" in cfn else [])

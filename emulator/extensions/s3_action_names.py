@@ -1,23 +1,24 @@
 """IAM action names of the S3 bucket sub-resources the probe reads.
 
 moto lacks (5.2.5): its S3 action map has no entry for ``?ownershipControls``,
-``?encryption``, ``?replication`` or ``?requestPayment``, so under IAM enforcement
+``?encryption`` or ``?replication``, so under IAM enforcement
 GetBucketOwnershipControls is authorized as ``s3:ListBucket`` (the bucket GET default):
 a role granted ``s3:GetBucketOwnershipControls`` is denied, and one granted
 ``s3:ListBucket`` alone may read the setting.
 
 This extension: adds the missing names to moto's map (GET and PUT), so each call is
 authorized as the IAM action AWS checks: ``s3:GetBucketOwnershipControls``,
-``s3:GetEncryptionConfiguration``, ``s3:GetReplicationConfiguration``,
-``s3:GetBucketRequestPayment`` and their Put counterparts.
+``s3:GetEncryptionConfiguration``, ``s3:GetReplicationConfiguration`` and their Put
+counterparts. (``?requestPayment`` and ``?intelligent-tiering``, which moto does not handle
+at all, are modelled and authorized by bucket_features.)
 """
 
 from __future__ import annotations
 
 GET = {"ownershipControls": "GetBucketOwnershipControls", "encryption": "GetEncryptionConfiguration",
-       "replication": "GetReplicationConfiguration", "requestPayment": "GetBucketRequestPayment"}
+       "replication": "GetReplicationConfiguration"}
 PUT = {"ownershipControls": "PutBucketOwnershipControls", "encryption": "PutEncryptionConfiguration",
-       "replication": "PutReplicationConfiguration", "requestPayment": "PutBucketRequestPayment"}
+       "replication": "PutReplicationConfiguration"}
 
 
 def apply() -> None:
