@@ -482,10 +482,9 @@ def _no_credentials(args: argparse.Namespace) -> Abort:
 
 
 def _unchecked(target: Target, abort: Abort) -> Diagnosis:
-    """The Diagnosis of a check that could not even start. Diagnosis.verdict names a bucket;
-    before a stack's outputs are read there is none, so it names the stack."""
-    return Diagnosis(bucket=target.bucket or f"of stack {target.stack}", region=target.expected_region,
-                     notes=tuple(target.notes), abort=abort)
+    """The Diagnosis of a check that could not even start (the bucket may not be known yet)."""
+    return Diagnosis(bucket=target.bucket, region=target.expected_region, notes=tuple(target.notes),
+                     abort=abort)
 
 
 def check(args: argparse.Namespace) -> Outcome:
@@ -538,19 +537,23 @@ def _crashed(error: Exception) -> Abort:
 # --------------------------------------------------------------------------- output
 
 def _delete_command(outcome: Outcome, args: argparse.Namespace) -> str | None:
-    """The aws CLI command that removes exactly the probe object's version left behind."""
+    """The aws CLI command(s) that remove exactly what the probe left behind: its object's
+    version and, when the principal's own delete made one, that delete marker."""
     diagnosis, left = outcome.diagnosis, outcome.diagnosis.left_behind
     if left is None:
         return None
-    cmd = ["aws", "s3api", "delete-object", "--bucket", diagnosis.bucket, "--key", left.key]
-    if left.version_id:
-        cmd += ["--version-id", left.version_id]
-    region = diagnosis.bucket_region or outcome.target.region
-    if region:
-        cmd += ["--region", region]
-    if args.endpoint_url:
-        cmd += ["--endpoint-url", args.endpoint_url]
-    return shlex.join(cmd)
+    commands = []
+    for version in [left.version_id] + ([left.marker_version_id] if left.marker_version_id else []):
+        cmd = ["aws", "s3api", "delete-object", "--bucket", diagnosis.bucket or "", "--key", left.key]
+        if version:
+            cmd += ["--version-id", version]
+        region = diagnosis.bucket_region or outcome.target.region
+        if region:
+            cmd += ["--region", region]
+        if args.endpoint_url:
+            cmd += ["--endpoint-url", args.endpoint_url]
+        commands.append(shlex.join(cmd))
+    return " && ".join(commands)
 
 
 def document(outcome: Outcome, strict: bool, delete_command: str | None = None) -> dict[str, Any]:
@@ -659,7 +662,7 @@ def _write_usage_error(parser: argparse.ArgumentParser, refused: ArgumentsRefuse
         print(f"error: {abort.what}", file=err)
         print(f"next: {abort.fix}", file=err)
         return
-    outcome = Outcome(Target(), Diagnosis(bucket="named on the command line", abort=abort))
+    outcome = Outcome(Target(), Diagnosis(bucket=None, abort=abort))
     _write_json(outcome, _given(parser, argv, "--strict"), None, out, err)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from . import checks
-from .checks import CheckResult, Status
+from .checks import CheckResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -78,11 +78,14 @@ class LeftBehind:
     key: str
     version_id: str | None
     error: str
+    #: The delete marker the principal's own delete made on a versioned bucket, if any.
+    marker_version_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    bucket: str
+    #: None when the check stopped before a bucket was known (a stack's outputs unread).
+    bucket: str | None
     #: The region the caller expects the bucket in (the stack's, --region).
     region: str | None = None
     checks: tuple[CheckResult, ...] = ()
@@ -147,7 +150,8 @@ class Diagnosis:
     def verdict(self, strict: bool = False) -> str:
         """One paragraph: what works, what does not and how to fix it."""
         if self.abort is not None:
-            return f"Could not check bucket {self.bucket}: {self.abort.text()}" + self._leftover_text()
+            what = f"bucket {self.bucket}" if self.bucket else "the bucket"
+            return f"Could not check {what}: {_sentence(self.abort.text())}" + self._leftover_text()
         total = len(self.checks)
         counted = self.errors + (self.warnings if strict else ())
         if self.passes(strict):
@@ -155,7 +159,7 @@ class Diagnosis:
                     "(archive and restore will work)")
             if self.warnings:
                 text += "; " + "; ".join(f.text() for f in self.warnings)
-            return text + "." + self._leftover_text() + self._notes_text()
+            return _sentence(text) + self._leftover_text() + self._notes_text()
         parts = []
         for check in self.failed:
             code = f" ({check.error_code})" if check.error_code else ""
@@ -171,17 +175,18 @@ class Diagnosis:
             uses.append("restore")
         effect = f" ({' and '.join(uses)} will fail)" if uses else ""
         return (f"FAILED: Logz.io cannot use bucket {self.bucket}{effect}: {granted} of {total} "
-                f"permissions granted; " + "; ".join(parts) + "." + self._leftover_text()
+                f"permissions granted; " + _sentence("; ".join(parts)) + self._leftover_text()
                 + self._notes_text())
 
     def _leftover_text(self) -> str:
         if self.left_behind is None:
             return ""
-        return (f" The probe object s3://{self.bucket}/{self.left_behind.key} could not be removed "
+        marker = " and its delete marker" if self.left_behind.marker_version_id else ""
+        return (f" The probe object s3://{self.bucket}/{self.left_behind.key}{marker} could not be removed "
                 f"({self.left_behind.error}); delete it by hand.")
 
     def _notes_text(self) -> str:
-        return "".join(f" Note: {note}." for note in self.notes)
+        return "".join(f" Note: {_sentence(note)}" for note in self.notes)
 
     def as_dict(self, strict: bool = False) -> dict:
         """The command's JSON contract (docs/json-output.md)."""
@@ -195,6 +200,7 @@ class Diagnosis:
             "probe_key": self.probe_key,
             "left_behind": self.left_behind.key if self.left_behind else None,
             "left_behind_version_id": self.left_behind.version_id if self.left_behind else None,
+            "left_behind_marker_version_id": self.left_behind.marker_version_id if self.left_behind else None,
             "notes": list(self.notes),
             "summary": self.verdict(strict),
         }
@@ -205,5 +211,6 @@ ARCHIVE_BREAKERS = frozenset({"object-ownership-enforced", "requester-pays"})
 RESTORE_BREAKERS = frozenset({"lifecycle-unrestorable", "intelligent-tiering-archive", "requester-pays"})
 
 
-def unverified(action: str) -> CheckResult:
-    return CheckResult(action, Status.UNVERIFIED)
+def _sentence(text: str) -> str:
+    """`text` ending in exactly one full stop (a fix may end in "..." or "." already)."""
+    return text if text.endswith(".") else text + "."

@@ -57,8 +57,9 @@ class SettingsReader:
 def _not_checked(finding_id: str, setting: str, permission: str, why: Unreadable, bucket: str,
                  command: str) -> NotChecked:
     return NotChecked(finding_id, f"could not read the {setting} of bucket {bucket} ({why})",
-                      f"allow {permission} to the checking credentials, or look by hand: "
-                      f"aws s3api {command} --bucket {bucket}")
+                      f"allow {permission} to the credentials that read the settings (deploy: the probe "
+                      "function's role; command: --cleanup-profile, or your own with --stack), or look "
+                      f"by hand: aws s3api {command} --bucket {bucket}")
 
 
 def object_ownership(reader: SettingsReader, bucket: str) -> Finding | NotChecked | None:
@@ -169,6 +170,10 @@ def region_mismatch(bucket: str, found_region: str | None, expected_region: str 
                    f"give Logz.io the region {found_region} on its archive page")
 
 
+#: Why the principal's own delete could not be tried.
+NO_PROBE_OBJECT = "no probe object was written to try it on"
+
+
 @dataclass(frozen=True)
 class ExtraGrants:
     """What the principal could do that Logz.io never needs, from safe real calls."""
@@ -187,8 +192,11 @@ def over_privileged(extra: ExtraGrants, bucket: str) -> Finding | NotChecked | N
                        "remove those actions from the principal's policies: Logz.io needs only "
                        "s3:PutObject, s3:ListBucket, s3:GetObject and s3:GetBucketLocation")
     if extra.unknown:
+        unwritten = any(why == NO_PROBE_OBJECT for _, why in extra.unknown)
         return NotChecked(OVER_PRIVILEGED, "could not tell whether the principal may " + "; ".join(
-            f"{permission} ({why})" for permission, why in extra.unknown), "run the check again")
+            f"{permission} ({why})" for permission, why in extra.unknown),
+            "grant s3:PutObject first (the delete test needs the probe's own object), then check again"
+            if unwritten else "check again later (these calls were throttled or failed in transit)")
     return None
 
 

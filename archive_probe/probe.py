@@ -31,7 +31,7 @@ from . import checks
 from .aws import S3Access
 from .checks import CheckResult, ProbeAborted, Status
 from .diagnosis import Abort, Diagnosis, Finding, LeftBehind, NotChecked
-from .findings import ExtraGrants, SettingsReader, bucket_findings, over_privileged
+from .findings import NO_PROBE_OBJECT, ExtraGrants, SettingsReader, bucket_findings, over_privileged
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -197,7 +197,7 @@ def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
         if may_delete:
             held.insert(0, "s3:DeleteObject")
     else:
-        unknown.append(("s3:DeleteObject", "no probe object was written to try it on"))
+        unknown.append(("s3:DeleteObject", NO_PROBE_OBJECT))
     findings: list[Finding] = []
     not_checked: list[NotChecked] = []
     if clock.now() < retrier.hard_deadline:
@@ -351,6 +351,14 @@ def _abort_if_fatal(code: str, error: Exception, bucket: str, retrier: Retrier) 
                            "expired or invalid.",
                            "Refresh them (aws sso login, a new session token), then retry.",
                            code) from error
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) \
+        if isinstance(error, ClientError) else 0
+    if code in checks.THROTTLED or (status or 0) >= 500:
+        # Retried until the deadline: a storm says nothing about permissions.
+        raise ProbeAborted(f"S3 kept answering {code} (throttled or unavailable) for "
+                           f"{retrier.waited():.0f} s, until the probe's deadline.",
+                           "Retry later; if it persists, look for S3 request-rate limits on this "
+                           "bucket (AWS Health, CloudTrail) and for other traffic on it.", code) from error
     if isinstance(error, BotoCoreError):
         raise ProbeAborted(f"Could not reach S3: {error}.",
                            "Check the network path and the endpoint/region settings.", code) from error
@@ -388,7 +396,7 @@ def _remove_probe(user: S3Access, cleaners: Cleaners, key: str, version_id: str 
             tried.append(f"{label}: {error_code(error)}")
     if not cleaners:
         tried.append("no credentials that may delete were given")
-    return LeftBehind(key, version_id, "; ".join(tried)), None, by_principal
+    return LeftBehind(key, version_id, "; ".join(tried), marker), None, by_principal
 
 
 def remove_leftovers(cleanup: S3Access, deadline: float = float("inf"), clock: Clock | None = None) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Sequence
 
 from botocore.exceptions import ClientError
 
+from archive_probe.names import Output
 from stacks.settings import AppSettings, SettingsError
 
 from .server import Emulator, cdk_bootstrap, cdk_deploy
@@ -26,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CDK = [str(ROOT / "node_modules" / ".bin" / "cdk")]
 
 #: The outputs a user needs on Logz.io's archive page, in its order (keys, or IAM role).
-PASTE_INTO_LOGZIO = ("BucketName", "Region", "AccessKeyId", "SecretArn", "GetSecretCommand",
-                     "RoleArn", "ExternalId")
+PASTE_INTO_LOGZIO = (Output.BUCKET_NAME, Output.REGION, Output.ACCESS_KEY_ID, Output.SECRET_ARN,
+                     Output.GET_SECRET_COMMAND, Output.ROLE_ARN, Output.EXTERNAL_ID)
 
 
 class Phases:
@@ -79,18 +80,17 @@ def failure_reasons(emu: Emulator, stack: str) -> list[str]:
 
 
 def print_verdict(found: dict[str, str]) -> None:
-    principal = "IAM role" if "RoleArn" in found else "IAM user"
+    principal = "IAM role" if Output.ROLE_ARN in found else "IAM user"
+    # The outputs are the probe's own rendering of its diagnosis: shown, never re-read.
     print(f"\nPermission probe (ran during the deploy, as the Logz.io {principal}):")
-    for line in found.get("ProbeChecks", "").split("; "):
-        if "=" in line:
-            action, status = line.split("=", 1)
-            print(f"  {'✔' if status == 'granted' else '✘'} {action:<22} {status}")
-    print(f"  verdict: {found.get('ProbeVerdict', '(none)')}")
+    print(f"  checks:   {found.get(Output.PROBE_CHECKS, '(none)')}")
+    print(f"  findings: {found.get(Output.PROBE_FINDINGS, '(none)')}")
+    print(f"  verdict:  {found.get(Output.PROBE_VERDICT, '(none)')}")
     print("\nPaste into Logz.io (Settings > Archive & restore):")
     for key in PASTE_INTO_LOGZIO:
         if key in found:
             print(f"  {key:<17} {found[key]}")
-    if "SecretArn" in found:
+    if Output.SECRET_ARN in found:
         print("  (the secret key itself is only in Secrets Manager; read it with GetSecretCommand)")
 
 

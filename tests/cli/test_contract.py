@@ -21,11 +21,11 @@ from .stubs import ADMIN, LOGZIO, LOGZIO_KEY, SECRET_ARN, STACK, StubbedAws
 
 #: Every top-level key of the document, whatever the outcome.
 TOP_KEYS = {"bucket", "stack", "principal", "region", "bucket_region", "ok", "exit_code", "strict", "checks",
-            "findings", "not_checked", "error", "probe_key", "left_behind", "left_behind_version_id", "notes",
-            "summary", "cleanup"}
+            "findings", "not_checked", "error", "probe_key", "left_behind", "left_behind_version_id",
+            "left_behind_marker_version_id", "notes", "summary", "cleanup"}
 CHECK_KEYS = {"action", "ok", "status", "error_code", "hint", "detail"}
 OPTIONAL_STRINGS = ("bucket", "stack", "principal", "region", "bucket_region", "probe_key", "left_behind",
-                    "left_behind_version_id")
+                    "left_behind_version_id", "left_behind_marker_version_id")
 
 
 def optional_str(value) -> bool:

@@ -110,7 +110,8 @@ def test_without_cleanup_profile_the_settings_are_not_checked(run, emulator, cas
     ownership = next(line for line in lines if line.startswith("  not checked object-ownership-enforced: "))
     assert "AccessDenied as the checked credentials" in ownership
     assert lines[lines.index(ownership) + 1] == (
-        "    fix: allow s3:GetBucketOwnershipControls to the checking credentials, or look by hand: "
+        "    fix: allow s3:GetBucketOwnershipControls to the credentials that read the settings (deploy: "
+        "the probe function's role; command: --cleanup-profile, or your own with --stack), or look by hand: "
         f"aws s3api get-bucket-ownership-controls --bucket {bucket}")
     assert "  hint: --cleanup-profile PROFILE reads the bucket's settings (and removes the probe object) " \
         "with credentials allowed to." in lines
@@ -125,5 +126,5 @@ def test_stack_that_does_not_exist_document(run):
     doc = result.doc
     assert doc["bucket"] is None and doc["stack"] == "NoSuchStack" and doc["principal"] is None
     assert doc["error"]["what"] == "Stack NoSuchStack does not exist in the default region."
-    assert doc["summary"] == ("Could not check bucket of stack NoSuchStack: Stack NoSuchStack does not exist "
+    assert doc["summary"] == ("Could not check the bucket: Stack NoSuchStack does not exist "
                               "in the default region. Check the stack name, or pass the stack's --region.")

@@ -43,6 +43,10 @@ STEPS = {
     "later": {**ROTATED, "expireDays": "400"},
 }
 ENFORCED = "acme-e2e-acls-disabled"
+GLACIER = "acme-e2e-glacier"
+#: A whole-bucket rule moving archives to Glacier Flexible Retrieval: restore would fail.
+GLACIER_RULE = {"ID": "to-glacier", "Status": "Enabled", "Filter": {"Prefix": ""},
+                "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}]}
 RETRY_STACK, RETRY_BUCKET = "E2eRetryNamed", "acme-e2e-retry-named"
 SEED = {"logzio-verified": b"verified\n", "2026/11/28/10/archive-0001.json.gz": bytes(range(256)) * 4}
 
@@ -161,6 +165,20 @@ def run_acls_disabled(emu, directory) -> dict:
             "reasons": failed_reasons(emu, "E2eAclsDisabled"), "before": before, "after": versions(emu, ENFORCED)}
 
 
+def run_glacier(emu, directory) -> dict:
+    """The same bucket judged twice: by the deploy's probe and by the operator command."""
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket=GLACIER)
+    s3.put_bucket_versioning(Bucket=GLACIER, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(Bucket=GLACIER, LifecycleConfiguration={"Rules": [GLACIER_RULE]})
+    code, log = deploy(emu, directory, "E2eGlacier")
+    check = subprocess.run([sys.executable, "-m", "archive_probe", "check", "--bucket", GLACIER,
+                            "--region", emu.region, "--json"], cwd=ROOT, env=emu.admin_env(),
+                           capture_output=True, text=True, timeout=120)
+    return {"deploy": (code, log), "status": stack_of(emu, "E2eGlacier")["StackStatus"],
+            "reasons": failed_reasons(emu, "E2eGlacier"), "check": check}
+
+
 def run_retry(emu, broken, fixed) -> dict:
     first = deploy(emu, broken, RETRY_STACK)
     seen = {"first": first, "status": stack_of(emu, RETRY_STACK)["StackStatus"],
@@ -178,14 +196,17 @@ def day_two(bootstrapped, tmp_path_factory):
                                            without(checks.GET_OBJECT))
     acls = assembly(tmp_path_factory, emu, "acls", {"stackName": "E2eAclsDisabled", "existingBucket": ENFORCED,
                                                     "settleSeconds": "0"})
+    glacier = assembly(tmp_path_factory, emu, "glacier", {"stackName": "E2eGlacier", "existingBucket": GLACIER,
+                                                          "settleSeconds": "0"})
     retry = {"stackName": RETRY_STACK, "bucketName": RETRY_BUCKET, "settleSeconds": "0"}
     retry_broken = assembly(tmp_path_factory, emu, "retry-broken", retry, without(checks.PUT_OBJECT))
     retry_fixed = assembly(tmp_path_factory, emu, "retry-fixed", retry)
     with ThreadPoolExecutor(max_workers=2) as pool:
         chain = pool.submit(run_day_two, emu, assemblies)
-        side = pool.submit(lambda: (run_acls_disabled(emu, acls), run_retry(emu, retry_broken, retry_fixed)))
-        acls_seen, retry_seen = side.result()
-        return {**chain.result(), "acls": acls_seen, "retry": retry_seen}
+        side = pool.submit(lambda: (run_acls_disabled(emu, acls), run_retry(emu, retry_broken, retry_fixed),
+                                    run_glacier(emu, glacier)))
+        acls_seen, retry_seen, glacier_seen = side.result()
+        return {**chain.result(), "acls": acls_seen, "retry": retry_seen, "glacier": glacier_seen}
 
 
 def test_redeploy_without_changes_is_a_no_op(day_two):
@@ -263,6 +284,22 @@ def test_an_existing_bucket_with_acls_disabled_fails_the_deploy(day_two):
     assert seen["status"] == "ROLLBACK_COMPLETE"
     assert "BucketOwnerEnforced" in seen["reasons"] and "object ownership" in seen["reasons"], seen["reasons"]
     assert seen["after"] == seen["before"]
+
+
+def test_a_whole_bucket_glacier_rule_fails_the_deploy_and_the_command_alike(day_two):
+    seen = day_two["glacier"]
+    assert seen["deploy"][0] != 0, seen["deploy"][1]
+    assert seen["status"] == "ROLLBACK_COMPLETE"
+    expected = (f"error lifecycle-unrestorable: lifecycle rule 'to-glacier' moves every object in the "
+                "bucket to GLACIER, from which Logz.io cannot restore")
+    assert expected in seen["reasons"], seen["reasons"]
+    check = seen["check"]
+    assert check.returncode == 1, check.stdout + check.stderr
+    doc = json.loads(check.stdout)
+    errors = [f for f in doc["findings"] if f["severity"] == "error"]
+    assert [f["id"] for f in errors] == ["lifecycle-unrestorable"]
+    assert f"{errors[0]['severity']} {errors[0]['id']}: {errors[0]['message']}" == expected
+    assert all(c["ok"] for c in doc["checks"])  # the grants are fine; the bucket is not
 
 
 def test_a_failed_first_deploy_with_a_named_bucket_can_be_retried(day_two):

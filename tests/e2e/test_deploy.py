@@ -60,7 +60,10 @@ def test_shipped_stack_deploys_with_all_checks_granted(shipped_deploy, emu):
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["ProbeChecks"] == ("s3:PutObject=granted; s3:ListBucket=granted; "
                                       "s3:GetObject=granted; s3:GetBucketLocation=granted")
-    assert outputs["ProbeVerdict"].startswith("all 4 permissions granted")
+    assert outputs["ProbeVerdict"] == (f"OK: all 4 permissions Logz.io needs are granted on bucket "
+                                       f"{outputs['BucketName']} (archive and restore will work).")
+    # The stack's own bucket and least-privilege user: nothing to find, everything read.
+    assert outputs["ProbeFindings"] == "none"
     assert outputs["Region"] == emu.region
     assert outputs["GetSecretCommand"].startswith(
         f"aws secretsmanager get-secret-value --secret-id {outputs['SecretArn']} ")
