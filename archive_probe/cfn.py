@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -26,6 +27,8 @@ _CUT = " ... (see the log)"
 #: Every request type CloudFormation sends; anything else is answered FAILED.
 REQUEST_TYPES = ("Create", "Update", "Delete")
 _REQUIRED = ("RequestType", "StackId", "RequestId", "LogicalResourceId")
+#: Every name S3 accepts, legacy us-east-1 names included (botocore's own check).
+_BUCKET_NAME = re.compile(r"[a-zA-Z0-9.\-_]{1,255}")
 #: One answer's PUT: three tries of this many seconds each (the watchdog budgets for all).
 PUT_TIMEOUT = 3.0
 PUT_TRIES = 3
@@ -67,11 +70,18 @@ class ProbeProperties:
                 raise BadRequest(f"resource property {name} must be a finite number of seconds >= 0")
             return value
 
+        bucket = required(Property.BUCKET_NAME)
+        if not _BUCKET_NAME.fullmatch(bucket):
+            # What S3 itself accepts (legacy us-east-1 names included); anything else would
+            # only fail each call on the client side.
+            raise BadRequest(f"resource property {Property.BUCKET_NAME}={bucket[:80]!r}"
+                             f"{'...' if len(bucket) > 80 else ''} is not an S3 bucket name: redeploy "
+                             "the stack as synthesized")
         strict = str(props.get(Property.STRICT, "false")).strip().lower()
         if strict not in ("true", "false"):
             raise BadRequest(f"resource property {Property.STRICT}={props.get(Property.STRICT)!r} "
                              "is not true or false: redeploy the stack as synthesized")
-        common = dict(bucket_name=required(Property.BUCKET_NAME), region=required(Property.REGION),
+        common = dict(bucket_name=bucket, region=required(Property.REGION),
                       key_deadline_seconds=seconds(Property.KEY_DEADLINE_SECONDS, 90),
                       settle_seconds=seconds(Property.SETTLE_SECONDS, 30), strict=strict == "true")
         if props.get(Property.ROLE_ARN):
@@ -209,5 +219,15 @@ def _within_limit(body: dict) -> bytes:
         keep = min(len(reason) - 1, int((MAX_BODY_BYTES - base) / max(per_char, 1.0)))
         reason = reason[:max(keep, 0)]
         body["Reason"] = reason + _CUT if reason else ""
+        payload = json.dumps(body).encode()
+    if len(payload) > MAX_BODY_BYTES:
+        # Only a hostile event gets here (huge ids echoed back): an answer CloudFormation
+        # can read beats one it rejects. Data goes first, then the ids are cut.
+        body["Data"] = {}
+        for field in ("PhysicalResourceId", "LogicalResourceId", "RequestId", "StackId"):
+            payload = json.dumps(body).encode()
+            if len(payload) <= MAX_BODY_BYTES:
+                break
+            body[field] = str(body[field])[:256]
         payload = json.dumps(body).encode()
     return payload

@@ -200,14 +200,15 @@ def over_privileged(extra: ExtraGrants, bucket: str) -> Finding | NotChecked | N
     return None
 
 
-def bucket_findings(reader: SettingsReader, bucket: str, found_region: str | None,
-                    expected_region: str | None) -> tuple[list[Finding], list[NotChecked]]:
-    """Every bucket finding, in a fixed order."""
+def bucket_findings(reader: SettingsReader, bucket: str,
+                    run: Callable[..., list] = lambda *tasks: [task() for task in tasks]
+                    ) -> tuple[list[Finding], list[NotChecked]]:
+    """Every finding read from the bucket's settings, in a fixed order. `run` runs the four
+    reads (the probe passes one that runs them at once)."""
     findings: list[Finding] = []
     not_checked: list[NotChecked] = []
-    for result in (object_ownership(reader, bucket), lifecycle(reader, bucket),
-                   intelligent_tiering(reader, bucket), requester_pays(reader, bucket),
-                   region_mismatch(bucket, found_region, expected_region)):
+    for result in run(lambda: object_ownership(reader, bucket), lambda: lifecycle(reader, bucket),
+                      lambda: intelligent_tiering(reader, bucket), lambda: requester_pays(reader, bucket)):
         _collect(result, findings, not_checked)
     return findings, not_checked
 

@@ -13,12 +13,14 @@ FAILED shortly before the Lambda's own timeout.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import threading
 import time
-from typing import Any, Mapping
+from dataclasses import replace
+from typing import Any, Callable, Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -47,6 +49,10 @@ ROLE_LABEL = "the probe function's role"
 ROLLBACK_STATUS = "not checked during rollback"
 
 def physical_id(bucket: str) -> str:
+    """Stable per bucket. A bucket name is at most 255 characters (S3's legacy limit); a
+    longer property is garbage, named by its digest so that the answer stays within 4 KiB."""
+    if len(bucket) > 255:
+        bucket = "sha256-" + hashlib.sha256(bucket.encode("utf-8", "replace")).hexdigest()
     return f"logzio-archive-probe:{bucket}"
 
 
@@ -96,10 +102,16 @@ def handler(event: Mapping[str, Any], context: Any) -> None:
         "The permission probe ran out of time before it could finish (IAM or S3 did not answer "
         "in time). Deploy again; if it repeats, raise keyDeadlineSeconds or check S3 reachability."])
     watchdog.daemon = True
-    watchdog.start()
+    if remaining > WATCHDOG_MARGIN:  # otherwise the handler answers at once, below
+        watchdog.start()
     try:
         if (malformed := request.malformed()) is not None:
             responder.fail(malformed + ".")
+        elif remaining <= WATCHDOG_MARGIN:
+            # Too little time to probe and still answer: say so now, touch nothing.
+            give_up(f"The permission probe was started with {remaining:.0f} s left, too little to probe "
+                    "and answer. Deploy again; if it repeats, raise keyDeadlineSeconds (the function's "
+                    "timeout follows it).")
         elif request.request_type == "Delete":
             doing.now = f"removing leftover probe objects from bucket {bucket}"
             _delete(request, responder, hard_deadline)
@@ -138,7 +150,8 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
                       hard_deadline: float, log_hint: str, doing: Doing) -> None:
     doing.now = "reading the resource properties"
     props = ProbeProperties.parse(request.properties)
-    diagnosis, probed_as = _diagnose(props, hard_deadline, doing)
+    # Once the watchdog has answered nobody waits for the verdict: no further try starts.
+    diagnosis, probed_as = _diagnose(props, hard_deadline, doing, lambda: responder.answered)
     doing.now = "answering CloudFormation"
     # One structured line with the whole diagnosis: what the log search finds.
     log.info("diagnosis: %s", json.dumps(diagnosis.as_dict(props.strict)))
@@ -151,16 +164,18 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
                       physical_id(props.bucket_name))
 
 
-def _diagnose(props: ProbeProperties, hard_deadline: float, doing: Doing) -> tuple[Diagnosis, str]:
+def _diagnose(props: ProbeProperties, hard_deadline: float, doing: Doing,
+              cancelled: Callable[[], bool]) -> tuple[Diagnosis, str]:
     """The probe's diagnosis, as the principal Logz.io uses; and who that was."""
     patience = Patience(key_propagation=props.key_deadline_seconds,
-                        policy_settling=props.settle_seconds, hard_deadline=hard_deadline)
+                        policy_settling=props.settle_seconds, hard_deadline=hard_deadline,
+                        cancelled=cancelled)
     # The function's own role removes the probe object and reads the bucket's settings.
     own = aws.S3Access(aws.s3_client(props.region), props.bucket_name)
     doing.now = (f"assuming role {props.role_arn}" if props.role_arn
                  else f"reading the access key from secret {props.secret_arn}")
     try:
-        key = _principal_credentials(props, hard_deadline)
+        key = _principal_credentials(props, patience)
     except checks.ProbeAborted as aborted:
         return Diagnosis(props.bucket_name, props.region,
                          abort=Abort(aborted.what, aborted.fix, aborted.error_code)), props.role_arn or ""
@@ -174,13 +189,11 @@ def _diagnose(props: ProbeProperties, hard_deadline: float, doing: Doing) -> tup
     return diagnosis, probed_as
 
 
-def _principal_credentials(props: ProbeProperties, hard_deadline: float) -> aws.AccessKey:
+def _principal_credentials(props: ProbeProperties, patience: Patience) -> aws.AccessKey:
     """The credentials Logz.io would use. The probe's own grants (to read the secret, to
     assume the role) are as new as the principal: AccessDenied is retried up to the key
     deadline, like a new key, before it is final."""
-    retrier = Retrier(Patience(key_propagation=props.key_deadline_seconds,
-                               policy_settling=props.key_deadline_seconds,
-                               hard_deadline=hard_deadline), Clock())
+    retrier = Retrier(replace(patience, policy_settling=props.key_deadline_seconds), Clock())
     try:
         if props.role_arn is None:
             return retrier.call("GetSecretValue", lambda: aws.read_access_key(props.secret_arn))

@@ -17,11 +17,13 @@ from __future__ import annotations
 import logging
 import random
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 import uuid
 from dataclasses import dataclass
 from dataclasses import replace
-from typing import Callable, Sequence, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
                                  EndpointConnectionError, NoCredentialsError, PartialCredentialsError,
@@ -31,7 +33,8 @@ from . import checks
 from .aws import S3Access
 from .checks import CheckResult, ProbeAborted, Status
 from .diagnosis import Abort, Diagnosis, Finding, LeftBehind, NotChecked
-from .findings import NO_PROBE_OBJECT, ExtraGrants, SettingsReader, bucket_findings, over_privileged
+from .findings import (NO_PROBE_OBJECT, ExtraGrants, SettingsReader, bucket_findings, over_privileged,
+                       region_mismatch)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,6 +59,9 @@ class Patience:
     policy_settling: float = 30.0
     #: Absolute time.monotonic() value by which the probe must have finished, whatever else.
     hard_deadline: float | None = None
+    #: True once nobody waits for the answer any more (the Lambda's watchdog answered):
+    #: no further try is started.
+    cancelled: Callable[[], bool] | None = None
 
 
 class Clock:
@@ -103,10 +109,15 @@ class Retrier:
         self.hard_deadline = hard
         self.key_deadline = min(self.started + patience.key_propagation, hard)
         self.settle_deadline: float | None = None  # set at the first answer the key got through
+        self._lock = threading.Lock()
 
     def call(self, what: str, fn: Callable[[], T]) -> T:
         backoff = 0.5
         while True:
+            if self.patience.cancelled is not None and self.patience.cancelled():
+                raise ProbeAborted(f"The probe ran out of time before {what}.",
+                                   "Deploy again; if it repeats, raise keyDeadlineSeconds or check "
+                                   "that S3 answers from the function's network.", "OutOfTime")
             try:
                 result = fn()
                 self._key_accepted()
@@ -138,8 +149,9 @@ class Retrier:
         return self.clock.now() - self.started
 
     def _key_accepted(self) -> None:
-        if self.settle_deadline is None:
-            self.settle_deadline = min(self.clock.now() + self.patience.policy_settling, self.hard_deadline)
+        with self._lock:  # calls run on several threads; the window opens once
+            if self.settle_deadline is None:
+                self.settle_deadline = min(self.clock.now() + self.patience.policy_settling, self.hard_deadline)
 
     def _transient_deadline(self) -> float:
         return self.hard_deadline if self.hard_deadline != float("inf") else self.key_deadline
@@ -166,13 +178,33 @@ Cleaners = Sequence[tuple[str, S3Access]]
 BY_PRINCIPAL = "the checked principal"
 
 
+#: Calls that do not depend on each other run at the same time, each on a thread of its
+#: own (boto3 clients are thread-safe): the probe costs its longest chain of calls (write,
+#: list, read, then the deletes), not the sum of its twelve. Tests that script one stubbed
+#: client's calls in order set it to False; the order is then the order written below.
+CONCURRENT = True
+
+
+def together(*tasks: Callable[[], Any]) -> list[Any]:
+    """Run `tasks` at once and return their results in order. When some raise, all are
+    still waited for, then the first one's exception (in task order) is raised."""
+    if not CONCURRENT or len(tasks) < 2:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="probe") as pool:
+        futures = [pool.submit(task) for task in tasks]
+    for future in futures:
+        if future.exception() is not None:
+            raise future.exception()
+    return [future.result() for future in futures]
+
+
 def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
               patience: Patience = Patience(), clock: Clock | None = None,
               probe_key: str | None = None, settings: SettingsReader | None = None,
               notes: Sequence[str] = ()) -> Diagnosis:
-    """Check the four permissions as `user`, look for extra grants with safe calls, remove
-    the probe object (as `user` first: that is one of the safe calls, then as `cleaners`),
-    and judge the bucket's settings as read by `settings`.
+    """Check the four permissions as `user`, look for extra grants with safe calls, read the
+    bucket's settings with `settings`, then remove the probe object (as `user` first: that is
+    one of the safe calls, then as `cleaners`).
 
     Never raises for what AWS answers: a probe that cannot be made at all (bucket missing,
     key rejected, network) is a Diagnosis with `abort` set."""
@@ -181,16 +213,25 @@ def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
     bucket = user.bucket
     key = probe_key or new_probe_key()
     base = Diagnosis(bucket=bucket, region=expected_region, probe_key=key, notes=tuple(notes))
-    try:
-        results, version_id, written, region = _four_checks(user, key, retrier)
-    except ProbeAborted as aborted:
-        left = None
-        if aborted.written:
-            left, _, _ = _remove_probe(user, cleaners, key, aborted.version_id, unknown=[])
-        return replace(base, abort=Abort(aborted.what, aborted.fix, aborted.error_code), left_behind=left,
-                       probe_version_id=aborted.version_id)
+    written: list[str | None] = []  # the version id, once the object exists
+    failure = _failure(bucket, retrier)
     unknown: list[tuple[str, str]] = []
-    held = _extra_grants(user, clock, retrier.hard_deadline, unknown)
+    try:
+        # Archive then restore is a chain (the read needs the write); the rest stands alone.
+        results, (locate, region), policy, buckets, (findings, not_checked) = together(
+            lambda: _archive_and_restore(user, key, retrier, failure, written),
+            lambda: _locate(user, retrier, failure),
+            lambda: _extra_grant(user.read_bucket_policy, "s3:GetBucketPolicy", unknown),
+            lambda: _extra_grant(user.list_all_buckets, "s3:ListAllMyBuckets", unknown),
+            lambda: bucket_findings(settings or SettingsReader(()), bucket, run=together))
+    except ProbeAborted as aborted:
+        version_id = written[0] if written else None
+        left = _remove_probe(user, cleaners, key, version_id, unknown=[])[0] if written else None
+        return replace(base, abort=Abort(aborted.what, aborted.fix, aborted.error_code), left_behind=left,
+                       probe_version_id=version_id)
+    results[checks.GET_BUCKET_LOCATION] = locate
+    held = [permission for permission in (policy, buckets) if permission]
+    version_id = written[0] if written else None
     left, removed_by = None, None
     if written:
         left, removed_by, may_delete = _remove_probe(user, cleaners, key, version_id, unknown)
@@ -198,13 +239,9 @@ def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
             held.insert(0, "s3:DeleteObject")
     else:
         unknown.append(("s3:DeleteObject", NO_PROBE_OBJECT))
-    findings: list[Finding] = []
-    not_checked: list[NotChecked] = []
-    if clock.now() < retrier.hard_deadline:
-        findings, not_checked = bucket_findings(settings or SettingsReader(()), bucket, region, expected_region)
-    else:
-        not_checked.append(NotChecked("bucket-settings", "out of time before the bucket's settings "
-                                      "could be read", "run the check again"))
+    findings, not_checked = list(findings), list(not_checked)
+    if (mismatch := region_mismatch(bucket, region, expected_region)) is not None:
+        findings.append(mismatch)
     extra = over_privileged(ExtraGrants(tuple(held), tuple(unknown)), bucket)
     if isinstance(extra, Finding):
         findings.append(extra)
@@ -215,82 +252,72 @@ def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
                    probe_version_id=version_id, left_behind=left, removed_by=removed_by)
 
 
-def _four_checks(user: S3Access, key: str, retrier: Retrier
-                 ) -> tuple[dict[str, CheckResult], str | None, bool, str | None]:
-    """PutObject, ListBucket, GetObject, GetBucketLocation in Logz.io's order. Returns the
-    results, the probe object's version id, whether it was written, and the bucket's region.
-    Raises ProbeAborted (with what was written) when no verdict is possible."""
-    bucket = user.bucket
-    body = f"Logz.io archive permission probe for s3://{bucket}/{key}\n".encode()
-    results: dict[str, CheckResult] = {}
-    written: list[str | None] = []  # the version id, once the object exists
-    region: str | None = None
-
+def _failure(bucket: str, retrier: Retrier) -> Callable[[str, Exception], CheckResult]:
+    """The MISSING result of `action` failing with `error`; raises ProbeAborted instead when
+    the error leaves no verdict possible."""
     def failure(action: str, error: Exception) -> CheckResult:
         code = error_code(error)
         _abort_if_fatal(code, error, bucket, retrier)
         return CheckResult(action, Status.MISSING, code,
                            checks.hint_for(action, code, error_message(error), bucket),
                            error_message(error))
+    return failure
 
+
+def _archive_and_restore(user: S3Access, key: str, retrier: Retrier, failure: Callable,
+                         written: list[str | None]) -> dict[str, CheckResult]:
+    """PutObject, then ListBucket and GetObject on what was written, as Logz.io archives and
+    restores. `written` gets the object's version id once it exists."""
+    bucket = user.bucket
+    body = f"Logz.io archive permission probe for s3://{bucket}/{key}\n".encode()
+    results: dict[str, CheckResult] = {}
+    # 1. Archive: write a brand-new object; never overwrite anything.
     try:
-        # 1. Archive: write a brand-new object; never overwrite anything.
-        try:
-            written.append(retrier.call("PutObject", lambda: user.put_new_object(key, body)))
-            results[checks.PUT_OBJECT] = CheckResult(checks.PUT_OBJECT, Status.GRANTED,
-                                                     detail=f"wrote {key}")
-        except (ClientError, BotoCoreError) as error:
-            results[checks.PUT_OBJECT] = failure(checks.PUT_OBJECT, error)
+        written.append(retrier.call("PutObject", lambda: user.put_new_object(key, body)))
+        results[checks.PUT_OBJECT] = CheckResult(checks.PUT_OBJECT, Status.GRANTED, detail=f"wrote {key}")
+    except (ClientError, BotoCoreError) as error:
+        results[checks.PUT_OBJECT] = failure(checks.PUT_OBJECT, error)
 
-        # 2. Restore, step one: list, and see the object just written.
-        try:
-            keys = retrier.call("ListObjectsV2", lambda: user.list_keys(key))
-            if written and key not in keys:
-                results[checks.LIST_BUCKET] = CheckResult(
-                    checks.LIST_BUCKET, Status.MISSING, "ProbeObjectNotListed",
-                    f"listing works but did not show {key}: check s3:prefix conditions on "
-                    f"s3:ListBucket for arn:aws:s3:::{bucket}", "object written but not listed")
-            else:
-                results[checks.LIST_BUCKET] = CheckResult(checks.LIST_BUCKET, Status.GRANTED,
-                                                          detail="listed the probe prefix")
-        except (ClientError, BotoCoreError) as error:
-            results[checks.LIST_BUCKET] = failure(checks.LIST_BUCKET, error)
+    # 2. Restore, step one: list, and see the object just written.
+    try:
+        keys = retrier.call("ListObjectsV2", lambda: user.list_keys(key))
+        if written and key not in keys:
+            results[checks.LIST_BUCKET] = CheckResult(
+                checks.LIST_BUCKET, Status.MISSING, "ProbeObjectNotListed",
+                f"listing works but did not show {key}: check s3:prefix conditions on "
+                f"s3:ListBucket for arn:aws:s3:::{bucket}", "object written but not listed")
+        else:
+            results[checks.LIST_BUCKET] = CheckResult(checks.LIST_BUCKET, Status.GRANTED,
+                                                      detail="listed the probe prefix")
+    except (ClientError, BotoCoreError) as error:
+        results[checks.LIST_BUCKET] = failure(checks.LIST_BUCKET, error)
 
-        # 3. Restore, step two: read the object back and compare.
-        results[checks.GET_OBJECT] = _check_read(user, key, body, bool(written), results, retrier, failure)
-
-        # 4. Locate: Logz.io's sample policy grants it; the region is judged with the findings.
-        try:
-            region = retrier.call("GetBucketLocation", user.bucket_region)
-            results[checks.GET_BUCKET_LOCATION] = CheckResult(
-                checks.GET_BUCKET_LOCATION, Status.GRANTED, detail=f"bucket is in {region}")
-        except (ClientError, BotoCoreError) as error:
-            results[checks.GET_BUCKET_LOCATION] = failure(checks.GET_BUCKET_LOCATION, error)
-    except ProbeAborted as aborted:
-        aborted.written, aborted.version_id = bool(written), (written[0] if written else None)
-        raise
-    return results, (written[0] if written else None), bool(written), region
+    # 3. Restore, step two: read the object back and compare.
+    results[checks.GET_OBJECT] = _check_read(user, key, body, bool(written), results, retrier, failure)
+    return results
 
 
-def _extra_grants(user: S3Access, clock: Clock, deadline: float, unknown: list[tuple[str, str]]) -> list[str]:
-    """Permissions Logz.io never needs, tried with calls that change nothing: reading the
-    bucket policy and listing the account's buckets (one bucket). One try each: a denial is
-    the expected answer, not something to wait out."""
-    held = []
-    for permission, call in (("s3:GetBucketPolicy", user.read_bucket_policy),
-                             ("s3:ListAllMyBuckets", user.list_all_buckets)):
-        if clock.now() >= deadline:
-            unknown.append((permission, "out of time"))
-            continue
-        try:
-            call()
-            held.append(permission)
-        except ClientError as error:
-            if error_code(error) not in checks.DENIED:
-                unknown.append((permission, error_code(error)))
-        except BotoCoreError as error:
-            unknown.append((permission, type(error).__name__))
-    return held
+def _locate(user: S3Access, retrier: Retrier, failure: Callable) -> tuple[CheckResult, str | None]:
+    """GetBucketLocation: Logz.io's sample policy grants it; the region is judged with the findings."""
+    try:
+        region = retrier.call("GetBucketLocation", user.bucket_region)
+    except (ClientError, BotoCoreError) as error:
+        return failure(checks.GET_BUCKET_LOCATION, error), None
+    return CheckResult(checks.GET_BUCKET_LOCATION, Status.GRANTED, detail=f"bucket is in {region}"), region
+
+
+def _extra_grant(call: Callable[[], None], permission: str, unknown: list[tuple[str, str]]) -> str | None:
+    """`permission` when the principal holds it, which Logz.io never needs: tried with a call
+    that changes nothing. One try: a denial is the expected answer, not one to wait out."""
+    try:
+        call()
+        return permission
+    except ClientError as error:
+        if error_code(error) not in checks.DENIED:
+            unknown.append((permission, error_code(error)))
+    except BotoCoreError as error:
+        unknown.append((permission, type(error).__name__))
+    return None
 
 
 def _check_read(user, key, body, written, results, retrier, failure) -> CheckResult:

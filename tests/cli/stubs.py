@@ -53,6 +53,8 @@ class StubbedAws:
             self.stubs.append(stub)
         monkeypatch.setattr(aws, "s3_client", self._s3_client)
         monkeypatch.setattr(probe, "new_probe_key", lambda: KEY)
+        # Scripted calls are answered in order: the probe makes them one after another.
+        monkeypatch.setattr(probe, "CONCURRENT", False)
         self.outputs = {Output.BUCKET_NAME: BUCKET, Output.REGION: "us-east-1", Output.USER_NAME: LOGZIO,
                         Output.ACCESS_KEY_ID: LOGZIO_KEY.access_key_id, Output.SECRET_ARN: SECRET_ARN}
         monkeypatch.setattr(aws, "stack_outputs", lambda *args, **kwargs: dict(self.outputs))
@@ -101,8 +103,9 @@ class StubbedAws:
         """A least-privilege principal with all four permissions; the admin removes the probe
         object and reads the bucket's `settings` (s3stub.Script.bucket_settings arguments).
         With --bucket the principal is asked for the settings first, and may not read them."""
-        self.logzio.put().list().get().locate().tail()
+        self.logzio.put().list().get().locate().extras()
         if mode == "bucket":
             self.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer"))
-        self.admin.delete(version="v1").bucket_settings(**(settings or {}))
+        self.logzio.self_delete()
+        self.admin.bucket_settings(**(settings or {})).delete(version="v1")
         return self

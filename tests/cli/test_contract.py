@@ -90,9 +90,9 @@ def all_granted(s: StubbedAws) -> None:
 
 
 def list_missing(s: StubbedAws) -> None:
-    s.logzio.put().list("AccessDenied").get().locate().tail()
-    s.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer"))
-    s.admin.delete(version="v1").bucket_settings()
+    s.logzio.put().list("AccessDenied").get().locate().extras()
+    s.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer")).self_delete()
+    s.admin.bucket_settings().delete(version="v1")
 
 
 def ownership_enforced(s: StubbedAws) -> None:
@@ -265,9 +265,9 @@ def test_the_checked_credentials_alone_read_the_settings(monkeypatch):
     """--bucket without --cleanup-profile: the checked credentials read the settings; nobody
     may remove the probe object, so the command gives the exact delete command."""
     stubbed = StubbedAws(monkeypatch)
-    stubbed.logzio.put().list().get().locate().tail()
+    stubbed.logzio.put().list().get().locate().extras()
+    stubbed.logzio.bucket_settings(ownership="BucketOwnerEnforced").self_delete()
     stubbed.logzio.delete(version="v1", error="AccessDenied")  # as a cleaner, by exact version
-    stubbed.logzio.bucket_settings(ownership="BucketOwnerEnforced")
     out, err = io.StringIO(), io.StringIO()
     code = main(["check", "--bucket", BUCKET, "--profile", LOGZIO, "--region", "us-east-1", "--json"],
                 out=out, err=err)
@@ -280,9 +280,9 @@ def test_the_checked_credentials_alone_read_the_settings(monkeypatch):
 
 
 def test_an_over_privileged_principal_is_a_warning(aws_stub):
-    aws_stub.logzio.put().list().get().locate().extras(policy=None, buckets=None).self_delete(error=None)
-    aws_stub.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer"))
-    aws_stub.admin.delete(version="v1").bucket_settings()
+    aws_stub.logzio.put().list().get().locate().extras(policy=None, buckets=None)
+    aws_stub.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer")).self_delete(error=None)
+    aws_stub.admin.bucket_settings().delete(version="v1")
     doc = assert_contract(aws_stub.run("--json").doc)
     [finding] = doc["findings"]
     assert (finding["id"], finding["severity"]) == ("over-privileged", "warning")

@@ -248,11 +248,21 @@ def test_deadline_a_few_seconds_away_with_a_silent_s3_and_real_timeouts(world, i
     sent once and abandoned within aws.CALL_SECONDS; and a call that may take its full read
     timeout must not keep the handler past a deadline that is closer than that."""
     faults.storm(HANG, "s3")
-    run = invoke(lambda url: event(world, url), 5)
+    # The watchdog answers 3 s in; the call under way then runs out its read timeout, and
+    # no further try starts (the probe is cancelled once the answer is given).
+    run = invoke(lambda url: event(world, url), handler.WATCHDOG_MARGIN + 3)
     hung = faults.seen("s3", "PutObject")
     assert len(hung) == 1, f"the silent call was sent {len(hung)} times"
     assert hung[0].abandoned is not None and hung[0].abandoned - hung[0].received <= aws.CALL_SECONDS
     assert_answered(world, run, "FAILED")
+
+
+def test_too_little_time_left_touches_nothing(world, invoke, faults):
+    """With less time left than the watchdog's margin, the answer comes at once and no AWS
+    call is made at all."""
+    run = invoke(lambda url: event(world, url), 5)
+    assert faults.seen("s3", "PutObject") == [] and faults.seen("secretsmanager", "GetSecretValue") == []
+    assert "too little to probe and answer" in assert_answered(world, run, "FAILED")["Reason"]
 
 
 def test_every_call_is_capped_and_the_answer_fits_the_watchdog():

@@ -131,7 +131,7 @@ def fixed_probe_key(monkeypatch):
 def test_create_all_granted(network, responses, caplog):
     user, role, secret_reads = network
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings(ownership="BucketOwnerPreferred")
+    role.bucket_settings(ownership="BucketOwnerPreferred").delete()
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS"
@@ -161,9 +161,9 @@ def test_create_all_granted(network, responses, caplog):
 def test_create_fails_naming_exactly_the_missing_action(network, responses, missing, script):
     user, role, _ = network
     script(user)
+    role.bucket_settings()
     if missing != "s3:PutObject":
         role.delete()
-    role.bucket_settings()
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "FAILED"
@@ -258,7 +258,7 @@ def test_malformed_secret_fails_naming_the_secret_and_its_shape(network, respons
 def test_secret_in_create_access_key_shape_is_accepted(network, responses, monkeypatch):
     user, role, _ = network
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings()
+    role.bucket_settings().delete()
 
     def read(secret_arn, client=None):
         return aws.parse_access_key(secret_arn, {"SecretString": json.dumps({"AccessKey": {
@@ -318,7 +318,7 @@ def test_response_put_is_retried(network, responses):
     user, role, _ = network
     responses.fail_first = 2
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings()
+    role.bucket_settings().delete()
     handler.handler(event("create", responses.url), Context())
     assert responses.only()["Status"] == "SUCCESS"
 
@@ -387,7 +387,7 @@ def test_role_mode_assumes_the_role_with_the_external_id(network, responses, mon
 
     monkeypatch.setattr(aws, "assume_role", fake_assume_role)
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings()
+    role.bucket_settings().delete()
     handler.handler(role_event(responses.url), Context())
     assert responses.only()["Status"] == "SUCCESS"
     # The role, not the temporary key the assumption returned.
@@ -425,7 +425,7 @@ def test_kms_denial_on_write_names_the_key_permission(network, responses):
 def test_object_ownership_that_keeps_acls_passes(network, responses, setting):
     user, role, _ = network
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings(ownership=setting)
+    role.bucket_settings(ownership=setting).delete()
     handler.handler(event("create", responses.url), Context())
     assert responses.only()["Status"] == "SUCCESS"
 
@@ -433,7 +433,7 @@ def test_object_ownership_that_keeps_acls_passes(network, responses, setting):
 def test_bucket_owner_enforced_fails_naming_object_ownership(network, responses):
     user, role, _ = network
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings(ownership="BucketOwnerEnforced")
+    role.bucket_settings(ownership="BucketOwnerEnforced").delete()
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "FAILED"
@@ -457,7 +457,7 @@ def test_secret_read_denied_while_the_role_policy_propagates_is_retried(network,
     monkeypatch.setattr(aws, "read_access_key", flaky)
     monkeypatch.setattr("archive_probe.probe.Clock.sleep", lambda self, seconds: None)
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings()
+    role.bucket_settings().delete()
     handler.handler(event("create", responses.url), Context())
     assert responses.only()["Status"] == "SUCCESS" and len(calls) == 2
 
@@ -560,7 +560,7 @@ def test_bucket_guard_message_fits_the_response_with_the_longest_names(network, 
 def test_allowed_bucket_change_probes_the_new_bucket(network, responses):
     user, role, secret_reads = network
     user.put().list().get().locate().tail()  # the stubs expect BUCKET, the new bucket
-    role.delete().bucket_settings(ownership="BucketOwnerPreferred")
+    role.bucket_settings(ownership="BucketOwnerPreferred").delete()
     handler.handler(bucket_change(responses.url, AllowBucketChange="true"), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS", answer["Reason"]
@@ -587,7 +587,7 @@ def test_rollback_of_a_bucket_change_passes(network, responses, monkeypatch):
 def test_update_on_the_same_bucket_probes_as_before(network, responses):
     user, role, secret_reads = network
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings(ownership="BucketOwnerPreferred")
+    role.bucket_settings(ownership="BucketOwnerPreferred").delete()
     handler.handler(event("update", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS", answer["Reason"]
@@ -602,7 +602,7 @@ def test_probed_credentials_are_the_key_read_from_the_secret(network, responses)
     """Not the AccessKeyId property: a secret holding another key than the stack's shows here."""
     user, role, _ = network
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings(ownership="BucketOwnerPreferred")
+    role.bucket_settings(ownership="BucketOwnerPreferred").delete()
     handler.handler(event("create", responses.url, AccessKeyId="AKIAPROPERTYONLY0000"), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS"
@@ -653,6 +653,26 @@ def test_the_response_body_fits_4096_bytes_as_sent_whatever_the_reason():
     assert json.loads(sent[0])["Reason"].endswith(" ... (see the log)")
 
 
+@pytest.mark.parametrize("huge", ["b" * 60_000, "ü" * 30_000])
+def test_a_huge_bucket_property_still_gets_an_answer_within_4096_bytes(network, responses, huge):
+    handler.handler(event("create", responses.url, BucketName=huge), Context())
+    answer = responses.only()
+    assert len(json.dumps(answer).encode()) <= 4096
+    assert answer["Status"] == "FAILED"
+    assert answer["PhysicalResourceId"].startswith("logzio-archive-probe:sha256-")
+
+
+def test_huge_ids_in_a_hostile_event_are_cut_rather_than_rejected():
+    from archive_probe.cfn import CustomResourceRequest, Responder
+
+    sent: list[bytes] = []
+    request = CustomResourceRequest.from_event({**event("update", "http://127.0.0.1:9/"),
+                                                "PhysicalResourceId": "p" * 9000, "RequestId": "r" * 9000})
+    Responder(request, lambda url, body, timeout: sent.append(body) or 200, "id").succeed({"Verdict": "v" * 5000})
+    body = json.loads(sent[0])
+    assert len(sent[0]) <= 4096 and body["Data"] == {} and body["PhysicalResourceId"] == "p" * 256
+
+
 def test_every_aws_call_is_one_try():
     """botocore's max_attempts=1 still retries once; the runtime's clients must not."""
     hits = []
@@ -687,7 +707,7 @@ def test_bucket_findings_decide_the_deploy(network, responses, case):
     settings, expected = CASES[case]
     user, role, _ = network
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings(**settings)
+    role.bucket_settings(**settings).delete()
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     errors = [finding for finding, severity in expected if severity == "error"]
@@ -702,7 +722,7 @@ def test_bucket_findings_decide_the_deploy(network, responses, case):
 def test_strict_fails_the_deploy_on_a_warning(network, responses):
     user, role, _ = network
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings(**CASES["deep-archive-under-prefix"][0])
+    role.bucket_settings(**CASES["deep-archive-under-prefix"][0]).delete()
     handler.handler(event("create", responses.url, Strict="true"), Context())
     answer = responses.only()
     assert answer["Status"] == "FAILED"
@@ -712,7 +732,7 @@ def test_strict_fails_the_deploy_on_a_warning(network, responses):
 def test_an_over_privileged_principal_is_a_warning_and_leaves_nothing_behind(network, responses):
     user, role, _ = network
     user.put().list().get().locate().extras(policy=None, buckets="AccessDenied").self_delete(error=None, marker="m1")
-    role.delete(version="v1").delete(version="m1").bucket_settings()
+    role.bucket_settings().delete(version="v1").delete(version="m1")
     handler.handler(event("create", responses.url), Context())
     answer = responses.only()
     assert answer["Status"] == "SUCCESS"
@@ -723,7 +743,7 @@ def test_an_over_privileged_principal_is_a_warning_and_leaves_nothing_behind(net
 def test_unreadable_settings_are_logged_as_not_checked(network, responses, caplog):
     user, role, _ = network
     user.put().list().get().locate().tail()
-    role.delete().bucket_settings(**UNREADABLE[0])
+    role.bucket_settings(**UNREADABLE[0]).delete()
     handler.handler(event("create", responses.url), Context())
     assert responses.only()["Status"] == "SUCCESS"
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("diagnosis: ")]
@@ -735,3 +755,14 @@ def test_unreadable_settings_are_logged_as_not_checked(network, responses, caplo
 def test_strict_property_must_be_true_or_false(network, responses):
     handler.handler(event("create", responses.url, Strict="yes"), Context())
     assert responses.only()["Reason"].startswith("resource property Strict='yes' is not true or false")
+
+
+def test_too_little_time_left_answers_at_once_and_touches_nothing(network, responses):
+    """No call may start that could outlive the Lambda: the stubs have nothing queued, so any
+    S3 or Secrets Manager call would fail the stub's assertions."""
+    _, _, secret_reads = network
+    handler.handler(event("create", responses.url), Context(handler.WATCHDOG_MARGIN - 1))
+    answer = responses.only()
+    assert answer["Status"] == "FAILED"
+    assert "too little to probe and answer" in answer["Reason"] and "keyDeadlineSeconds" in answer["Reason"]
+    assert secret_reads == []

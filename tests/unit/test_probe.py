@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from archive_probe import checks
 from archive_probe.checks import Status
@@ -446,3 +447,109 @@ def test_marker_left_when_no_cleaner_may_delete_is_reported(principal, cleaner):
     assert report.left_behind.key == KEY
     assert report.left_behind.error == ("the checked principal: deleted, delete marker m1 left; "
                                         "the cleaner: AccessDenied")
+
+
+# --------------------------------------------------------------------------- concurrency
+
+class BarrierS3:
+    """An S3Access whose independent calls all wait at one barrier: the probe passes only
+    if it makes them at the same time (a sequential probe breaks the barrier)."""
+
+    bucket = BUCKET
+
+    def __init__(self, parties: int):
+        import threading
+        self.barrier = threading.Barrier(parties, timeout=5)
+        self.threads: set[int] = set()
+
+    def _meet(self):
+        import threading
+        self.threads.add(threading.get_ident())
+        self.barrier.wait()
+
+    def put_new_object(self, key, body):
+        self._meet()
+        self.body = body
+        return "v1"
+
+    def list_keys(self, prefix):
+        return [prefix]
+
+    def read_object(self, key):
+        return self.body
+
+    def bucket_region(self):
+        self._meet()
+        return "us-east-1"
+
+    def read_bucket_policy(self):
+        self._meet()
+        raise ClientError({"Error": {"Code": "AccessDenied"}}, "GetBucketPolicy")
+
+    def list_all_buckets(self):
+        self._meet()
+        raise ClientError({"Error": {"Code": "AccessDenied"}}, "ListBuckets")
+
+    def object_ownership(self):
+        self._meet()
+        return "BucketOwnerPreferred"
+
+    def lifecycle_rules(self):
+        self._meet()
+        return []
+
+    def intelligent_tiering_configurations(self):
+        self._meet()
+        return []
+
+    def request_payer(self):
+        self._meet()
+        return "BucketOwner"
+
+    def delete_object(self, key, version_id):
+        if version_id is None:
+            raise ClientError({"Error": {"Code": "AccessDenied"}}, "DeleteObject")
+        return None
+
+
+def test_independent_calls_are_made_at_the_same_time(monkeypatch):
+    """The write (first of the archive-and-restore chain), the location, both extra-grant
+    calls and the four settings reads: eight calls, all in flight together."""
+    from archive_probe import probe as probe_module
+    from archive_probe.findings import SettingsReader
+    from botocore.exceptions import ClientError  # noqa: F401 (used by BarrierS3)
+    monkeypatch.setattr(probe_module, "CONCURRENT", True)
+    s3 = BarrierS3(parties=8)
+    report = run_probe(s3, [("the cleaner", s3)], "us-east-1", clock=FakeClock(), probe_key=KEY,
+                       settings=SettingsReader([("the reader", s3)]))
+    assert report.ok and report.findings == () and report.not_checked == ()
+    assert len(s3.threads) == 8 and not s3.barrier.broken
+
+
+def test_calls_in_order_when_concurrency_is_off():
+    """Stubbed tests rely on it: the same probe with CONCURRENT off breaks the barrier."""
+    from threading import BrokenBarrierError
+
+    from archive_probe.findings import SettingsReader
+    s3 = BarrierS3(parties=8)
+    s3.barrier = __import__("threading").Barrier(8, timeout=0.05)
+    with pytest.raises(BrokenBarrierError):
+        run_probe(s3, [("the cleaner", s3)], "us-east-1", clock=FakeClock(), probe_key=KEY,
+                  settings=SettingsReader([("the reader", s3)]))
+
+
+def test_a_cancelled_probe_starts_no_further_try(principal, cleaner):
+    principal[1].put("SlowDown")  # once: the next try is never started
+    cancelled = []
+    clock = FakeClock()
+    original_sleep = clock.sleep
+
+    def sleep_then_cancel(seconds):
+        original_sleep(seconds)
+        cancelled.append(True)  # the watchdog answered while the probe waited
+
+    clock.sleep = sleep_then_cancel
+    report = probe(principal, cleaner, Patience(hard_deadline=clock.now() + 60,
+                                                cancelled=lambda: bool(cancelled)), clock)
+    assert report.abort.error_code == "OutOfTime"
+    assert report.abort.what == "The probe ran out of time before PutObject."
