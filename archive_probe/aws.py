@@ -12,11 +12,10 @@ import json
 import os
 import re
 import threading
-import urllib.request
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 # Short network timeouts and no hidden retries: one call costs at most CALL_SECONDS, so a
@@ -139,19 +138,21 @@ class S3Access:
         return response.get("VersionId") if not version_id and response.get("DeleteMarker") else None
 
 
-# One boto3 session per process (per profile): making a session loads the service models
-# and the credential chain (about 150 ms); a further client from it costs about 10 ms, and
-# `check --stack` makes four. A session is made again only when the environment it read
-# changed (a test or a wrapper may switch credentials and endpoints between runs).
+# One botocore session per process (per profile): a session loads the service models and
+# the credential chain once (the first client costs about 100 ms); a further client from it
+# costs about 10 ms, and `check --stack` makes four. botocore rather than boto3's wrapper:
+# boto3 also imports s3transfer, a third of the command's start-up, for nothing used here.
+# A session is made again only when the environment it read changed (a test or a wrapper
+# may switch credentials and endpoints between runs).
 _ENVIRONMENT = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
                 "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE",
                 "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-_sessions: dict[tuple, boto3.Session] = {}
+_sessions: dict[tuple, botocore.session.Session] = {}
 _sessions_lock = threading.Lock()  # botocore sessions are not safe to build from two threads
 
 
-def session(profile: str | None = None) -> boto3.Session:
-    """The process's boto3 session for `profile` (None: the default credential chain)."""
+def session(profile: str | None = None) -> botocore.session.Session:
+    """The process's session for `profile` (None: the default credential chain)."""
     environment = tuple(os.environ.get(name) for name in _ENVIRONMENT)
     environment += tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL_")))
     cache_key = (profile, environment)
@@ -159,7 +160,7 @@ def session(profile: str | None = None) -> boto3.Session:
         found = _sessions.get(cache_key)
         if found is None:
             _sessions.clear()  # an environment that changed does not come back
-            found = _sessions[cache_key] = boto3.Session(profile_name=profile)
+            found = _sessions[cache_key] = botocore.session.Session(profile=profile)
         return found
 
 
@@ -172,8 +173,8 @@ def client(service: str, region: str | None = None, profile: str | None = None,
         aws_session_token=key.session_token)
     base = session(None if key is not None else profile)
     with _sessions_lock:
-        return base.client(service, region_name=region, endpoint_url=endpoint_url,
-                           config=CLIENT_CONFIG, **credentials)
+        return base.create_client(service, region_name=region, endpoint_url=endpoint_url,
+                                  config=CLIENT_CONFIG, **credentials)
 
 
 def s3_client(region: str | None, key: AccessKey | None = None, profile: str | None = None,
@@ -256,6 +257,7 @@ def put_response(url: str, body: bytes, timeout: float) -> int:
     """PUT a custom-resource response to CloudFormation's pre-signed URL; returns the status.
 
     The pre-signed URL is signed for an empty Content-Type, so none is sent."""
+    import urllib.request  # the Lambda's answer only: not loaded by the operator command
     request = urllib.request.Request(url, data=body, method="PUT",
                                      headers={"Content-Type": "", "Content-Length": str(len(body))})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (https URL from CloudFormation)
