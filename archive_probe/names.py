@@ -59,3 +59,35 @@ class Output:
     PROBE_CHECKS = "ProbeChecks"
     PROBE_FINDINGS = "ProbeFindings"
     PROBED_CREDENTIALS = "ProbedCredentials"
+
+
+#: Key of the scheduled re-check's event (EventBridge Scheduler's input to the function): its
+#: value holds the same Property names as the custom resource, plus Property-like STACK_NAME.
+RECHECK_EVENT = "LogzioArchiveRecheck"
+#: In the re-check event: the stack whose archive is watched (the metrics' Stack dimension).
+STACK_NAME = "StackName"
+
+
+class Metric:
+    """What the scheduled re-check publishes (CloudWatch), and the alarms read."""
+
+    NAMESPACE = "LogzioArchive"
+    #: 1 when every permission is granted and there is no error finding, else 0.
+    HEALTHY = "Healthy"
+    #: One per permission: 1 granted, 0 not.
+    OF_ACTION = {checks.PUT_OBJECT: "PutObjectGranted", checks.LIST_BUCKET: "ListBucketGranted",
+                 checks.GET_OBJECT: "GetObjectGranted", checks.GET_BUCKET_LOCATION: "GetBucketLocationGranted"}
+    #: Age of the newest object Logz.io wrote (probe objects and logzio-verified aside).
+    NEWEST_ARCHIVE_AGE_HOURS = "NewestArchiveAgeHours"
+    #: Dimensions of every metric, in this order.
+    STACK = "Stack"
+    BUCKET = "Bucket"
+
+
+class WatchOutput:
+    """Stack outputs of the watch (present unless watchSchedule=off)."""
+
+    HEALTH_ALARM = "HealthAlarmName"
+    FRESHNESS_ALARM = "FreshnessAlarmName"
+    TOPIC_ARN = "AlarmTopicArn"
+    SCHEDULE = "RecheckScheduleName"
