@@ -119,6 +119,12 @@ class S3Access:
     def list_all_buckets(self) -> None:
         self.client.list_buckets(MaxBuckets=1)
 
+    def list_level(self, prefix: str) -> tuple[list[str], list[tuple[str, Any]]]:
+        """One "folder": its sub-prefixes and its objects (key, last modified), one page."""
+        page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, Delimiter="/", MaxKeys=1000)
+        return ([p["Prefix"] for p in page.get("CommonPrefixes", [])],
+                [(o["Key"], o["LastModified"]) for o in page.get("Contents", [])])
+
     def list_versions(self, prefix: str) -> list[tuple[str, str | None]]:
         """(key, version id) of every object version and delete marker under `prefix`."""
         found: list[tuple[str, str | None]] = []
@@ -245,6 +251,41 @@ def assume_role(role_arn: str, external_id: str, region: str | None = None, prof
 def cloudformation_client(region: str | None = None, profile: str | None = None,
                           endpoint_url: str | None = None) -> Any:
     return client("cloudformation", region, profile, endpoint_url)
+
+
+def cloudwatch_client(region: str | None = None, profile: str | None = None,
+                      endpoint_url: str | None = None) -> Any:
+    return client("cloudwatch", region, profile, endpoint_url)
+
+
+def put_metrics(region: str | None, namespace: str, dimensions: Mapping[str, str],
+                values: Mapping[str, tuple[float, str]]) -> None:
+    """One PutMetricData call: each metric name with its (value, unit), same dimensions."""
+    dims = [{"Name": name, "Value": value} for name, value in dimensions.items()]
+    cloudwatch_client(region).put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": name, "Dimensions": dims, "Value": value, "Unit": unit}
+        for name, (value, unit) in values.items()])
+
+
+def alarm_states(names: list[str], region: str | None = None, profile: str | None = None,
+                 endpoint_url: str | None = None) -> dict[str, dict]:
+    """Each named alarm's StateValue, StateReason and StateUpdatedTimestamp."""
+    answer = cloudwatch_client(region, profile, endpoint_url).describe_alarms(AlarmNames=names)
+    return {alarm["AlarmName"]: alarm for alarm in answer.get("MetricAlarms", [])}
+
+
+def latest_datapoint(namespace: str, metric: str, dimensions: Mapping[str, str], statistic: str,
+                     since_seconds: float, region: str | None = None, profile: str | None = None,
+                     endpoint_url: str | None = None) -> dict | None:
+    """The newest data point of a metric in the last `since_seconds` (5-minute periods)."""
+    from datetime import datetime, timedelta, timezone
+    now = datetime.now(timezone.utc)
+    answer = cloudwatch_client(region, profile, endpoint_url).get_metric_statistics(
+        Namespace=namespace, MetricName=metric, StartTime=now - timedelta(seconds=since_seconds),
+        EndTime=now + timedelta(minutes=5), Period=300, Statistics=[statistic],
+        Dimensions=[{"Name": name, "Value": value} for name, value in dimensions.items()])
+    points = sorted(answer.get("Datapoints", []), key=lambda point: point["Timestamp"])
+    return points[-1] if points else None
 
 
 def stack_outputs(stack_name: str, region: str | None = None, profile: str | None = None,

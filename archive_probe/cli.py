@@ -313,6 +313,20 @@ def build_parser() -> argparse.ArgumentParser:
                             "{...}}); the contract is docs/json-output.md. Example: --json")
     check.add_argument("-v", "--verbose", action="store_true",
                        help="log retries (IAM propagation, throttling) to stderr. Example: -v")
+    watch = commands.add_parser(
+        "status", help="the latest scheduled re-check of a deployed stack and its alarm",
+        description="Print the latest scheduled re-check of a deployed stack (time, result, age of "
+                    "the newest archive) and the state of its alarms, from CloudWatch; changes "
+                    "nothing. Exit status: 0 no alarm, 1 an alarm in ALARM, 2 no status.",
+        epilog="example:\n  python -m archive_probe status --stack LogzioArchive --region eu-west-1",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    watch.add_argument("--stack", metavar="STACK_NAME", required=True,
+                       help="deployed stack. Example: --stack LogzioArchive")
+    watch.add_argument("--region", metavar="REGION", help="the stack's region. Example: --region eu-west-1")
+    watch.add_argument("--profile", metavar="PROFILE", help="named profile to use. Example: --profile admin")
+    watch.add_argument("--endpoint-url", type=_endpoint_url, metavar="URL",
+                       help="endpoint, e.g. an emulator. Example: --endpoint-url http://localhost:5000")
+    watch.add_argument("--json", action="store_true", help="print one JSON document. Example: --json")
     return parser
 
 
@@ -697,6 +711,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except ArgumentsRefused as refused:
         _write_usage_error(parser, refused, argv, out, err)
         return EXIT_NO_VERDICT
+    if args.command == "status":
+        from . import status
+        found = status.read(args.stack, args.region, args.profile, args.endpoint_url)
+        if args.json:
+            status.write_json(found, out)
+        else:
+            status.write_text(found, out, err)
+        return found.exit_code
     with _logging(args.verbose, err):
         outcome = check(args)
     if args.json:

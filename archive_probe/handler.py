@@ -24,11 +24,11 @@ from typing import Any, Callable, Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import aws, checks
+from . import aws, checks, recheck
 from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, ProbeProperties, Responder
 from .diagnosis import Abort, Diagnosis
 from .findings import SettingsReader
-from .names import Attribute, Property
+from .names import RECHECK_EVENT, Attribute, Property
 from .probe import Clock, Patience, Retrier, error_code, error_message, remove_leftovers, run_probe
 
 log = logging.getLogger("archive_probe")
@@ -78,7 +78,13 @@ class Doing:
         self.now = now
 
 
-def handler(event: Mapping[str, Any], context: Any) -> None:
+def handler(event: Mapping[str, Any], context: Any) -> dict | None:
+    if isinstance(event, Mapping) and RECHECK_EVENT in event and "ResponseURL" not in event:
+        # EventBridge Scheduler's re-check: no CloudFormation to answer; the result is the
+        # function's return value, its log line and its metrics.
+        return recheck.run(event[RECHECK_EVENT], context.get_remaining_time_in_millis() / 1000.0,
+                           lambda props, deadline: _diagnose(props, deadline, Doing("re-checking"),
+                                                             lambda: False))
     started = time.monotonic()
     doing = Doing("reading the CloudFormation event")
     remaining = context.get_remaining_time_in_millis() / 1000.0
@@ -151,7 +157,7 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
     doing.now = "reading the resource properties"
     props = ProbeProperties.parse(request.properties)
     # Once the watchdog has answered nobody waits for the verdict: no further try starts.
-    diagnosis, probed_as = _diagnose(props, hard_deadline, doing, lambda: responder.answered)
+    diagnosis, probed_as, _ = _diagnose(props, hard_deadline, doing, lambda: responder.answered)
     doing.now = "answering CloudFormation"
     # One structured line with the whole diagnosis: what the log search finds.
     log.info("diagnosis: %s", json.dumps(diagnosis.as_dict(props.strict)))
@@ -165,8 +171,9 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
 
 
 def _diagnose(props: ProbeProperties, hard_deadline: float, doing: Doing,
-              cancelled: Callable[[], bool]) -> tuple[Diagnosis, str]:
-    """The probe's diagnosis, as the principal Logz.io uses; and who that was."""
+              cancelled: Callable[[], bool]) -> tuple[Diagnosis, str, aws.S3Access | None]:
+    """The probe's diagnosis, as the principal Logz.io uses; who that was; and S3 as that
+    principal (None when its credentials could not be had)."""
     patience = Patience(key_propagation=props.key_deadline_seconds,
                         policy_settling=props.settle_seconds, hard_deadline=hard_deadline,
                         cancelled=cancelled)
@@ -177,8 +184,8 @@ def _diagnose(props: ProbeProperties, hard_deadline: float, doing: Doing,
     try:
         key = _principal_credentials(props, patience)
     except checks.ProbeAborted as aborted:
-        return Diagnosis(props.bucket_name, props.region,
-                         abort=Abort(aborted.what, aborted.fix, aborted.error_code)), props.role_arn or ""
+        return (Diagnosis(props.bucket_name, props.region,
+                          abort=Abort(aborted.what, aborted.fix, aborted.error_code)), props.role_arn or "", None)
     probed_as = props.role_arn or key.access_key_id
     log.info("probing bucket %s as %s (access key %s)", props.bucket_name,
              props.role_arn or "the Logz.io user", key.access_key_id)
@@ -186,7 +193,7 @@ def _diagnose(props: ProbeProperties, hard_deadline: float, doing: Doing,
     user = aws.S3Access(aws.s3_client(props.region, key=key), props.bucket_name)
     diagnosis = run_probe(user, [(ROLE_LABEL, own)], props.region, patience,
                           settings=SettingsReader([(ROLE_LABEL, own)]))
-    return diagnosis, probed_as
+    return diagnosis, probed_as, user
 
 
 def _principal_credentials(props: ProbeProperties, patience: Patience) -> aws.AccessKey:

@@ -102,6 +102,14 @@ class Script:
                                params)
         return self
 
+    def level(self, prefix: str, folders: tuple[str, ...] = (), objects: tuple[tuple[str, object], ...] = ()):
+        """One level of the newest-archive walk: ListObjectsV2 with Delimiter "/"."""
+        params = {"Bucket": self.bucket, "Prefix": prefix, "Delimiter": "/", "MaxKeys": 1000}
+        response = {"CommonPrefixes": [{"Prefix": f} for f in folders],
+                    "Contents": [{"Key": k, "LastModified": m} for k, m in objects]}
+        self.stub.add_response("list_objects_v2", response, params)
+        return self
+
     def tail(self):
         """What a least-privilege principal answers after the four checks, object written."""
         return self.extras().self_delete()

@@ -1,0 +1,84 @@
+"""The scheduled re-check: the deploy-time probe again, as the same principal, with the same
+findings, after deploy, on EventBridge Scheduler's schedule.
+
+The event carries the custom resource's own properties (names.Property) and the stack's
+name. A principal in service for a while has settled: an unknown key or a denial is final
+within seconds (RECHECK_KEY_DEADLINE), not after the deploy-time patience. Each run:
+  * publishes metrics (names.Metric): Healthy (1 when every permission is granted and no
+    error finding, 0 otherwise, a probe that could not run included), one per permission,
+    and NewestArchiveAgeHours when the bucket holds an archive;
+  * writes one JSON log line, `recheck: {...}`, with the whole diagnosis;
+  * returns that same document (what an operator invoking the function by hand sees).
+A failure to publish is logged and returned; the missing data point then raises the
+health alarm (missing data is breaching), so the alarm still tells.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import replace
+from typing import Any, Callable, Mapping
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import aws
+from .cfn import BadRequest, ProbeProperties
+from .diagnosis import Diagnosis
+from .freshness import newest_archive
+from .names import STACK_NAME, Metric
+
+log = logging.getLogger("archive_probe")
+
+#: An existing key still unknown after this long is gone; an existing policy has settled.
+RECHECK_KEY_DEADLINE = 10.0
+RECHECK_SETTLE = 0.0
+#: Stop this long before the function would be killed (the metrics call and the log line).
+MARGIN_SECONDS = 15.0
+
+Diagnose = Callable[[ProbeProperties, float], tuple[Diagnosis, str, Any]]
+
+
+def run(properties: Any, remaining_seconds: float, diagnose: Diagnose) -> dict:
+    started = time.monotonic()
+    stack = str(properties.get(STACK_NAME, "")) if isinstance(properties, Mapping) else ""
+    try:
+        if not isinstance(properties, Mapping):
+            raise BadRequest("the re-check event holds no properties: redeploy the stack as synthesized")
+        props = replace(ProbeProperties.parse(properties), key_deadline_seconds=RECHECK_KEY_DEADLINE,
+                        settle_seconds=RECHECK_SETTLE)
+    except BadRequest as error:
+        document = {"stack": stack, "healthy": 0, "error": {"what": f"{error}.", "fix": "Redeploy the stack."}}
+        log.error("recheck: %s", json.dumps(document))
+        return document
+    deadline = started + remaining_seconds - MARGIN_SECONDS
+    diagnosis, probed_as, user = diagnose(props, deadline)
+    healthy = diagnosis.passes(props.strict)
+    newest = None
+    if user is not None:
+        try:
+            newest = newest_archive(user)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("could not find the newest archive in %s: %s", props.bucket_name, error)
+    document = {"stack": stack, "healthy": int(healthy), "probed_as": probed_as,
+                **diagnosis.as_dict(props.strict),
+                "newest_archive": newest.key if newest else None,
+                "newest_archive_age_hours": round(newest.age_hours(), 3) if newest else None}
+    metrics: dict[str, tuple[float, str]] = {Metric.HEALTHY: (float(healthy), "Count")}
+    for check in diagnosis.checks:
+        metrics[Metric.OF_ACTION[check.action]] = (1.0 if check.ok else 0.0, "Count")
+    if newest is not None:
+        metrics[Metric.NEWEST_ARCHIVE_AGE_HOURS] = (newest.age_hours(), "None")
+    try:
+        aws.put_metrics(props.region, Metric.NAMESPACE,
+                        {Metric.STACK: stack, Metric.BUCKET: props.bucket_name}, metrics)
+    except (ClientError, BotoCoreError) as error:
+        # The health alarm treats the missing point as breaching: it still fires.
+        document["metrics_error"] = f"{type(error).__name__}: {error}"
+        log.error("could not publish the re-check's metrics: %s", error)
+    log.info("recheck: %s", json.dumps(document, default=str))
+    return document
+
+
+
