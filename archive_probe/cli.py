@@ -590,9 +590,12 @@ SEVERITY_LABEL = {"error": "ERROR", "warning": "warning"}
 def _write_leftover(outcome: Outcome, args: argparse.Namespace, command: str, indent: str, out: TextIO) -> None:
     diagnosis, left = outcome.diagnosis, outcome.diagnosis.left_behind
     assert left is not None
-    print(f"{indent}note: the probe object s3://{diagnosis.bucket}/{left.key} is left in the bucket "
-          f"(delete tried as {left.error}). Logz.io needs no delete permission, so this is "
-          "expected. Remove it with:", file=out)
+    expected = ("" if left.marker_version_id else
+                " Logz.io needs no delete permission, so this is expected.")
+    what = "and the delete marker the principal made are" if left.marker_version_id else "is"
+    print(f"{indent}note: the probe object s3://{diagnosis.bucket}/{left.key} {what} left in the bucket "
+          f"(delete tried as {left.error}).{expected} Remove {'them' if left.marker_version_id else 'it'} "
+          "with:", file=out)
     print(f"{indent}  {command}", file=out)
     if outcome.target.stack is None and not args.cleanup_profile:
         print(f"{indent}  or run the check again with --cleanup-profile PROFILE (credentials allowed "
