@@ -8,6 +8,7 @@ from constructs import Construct
 from archive_probe.names import Attribute, Output
 
 from .archive_bucket import archive_bucket
+from .archive_watch import ArchiveWatch
 from .nag_suppressions import suppress_reviewed_findings
 from .permission_probe import PermissionProbe
 from .principal import LogzioPrincipal, PolicyStatements, logzio_policy_statements
@@ -31,6 +32,11 @@ class ArchiveStack(Stack):
         if self.bucket_created and self.bucket.policy is not None:
             # A TLS-only Deny must already be in force when the probe runs.
             self.probe.resource.node.add_dependency(self.bucket.policy)
+        # The scheduled re-check and its alarms, unless watchSchedule=off.
+        self.watch = None
+        if settings.watch_schedule is not None:
+            self.watch = ArchiveWatch(self, "Watch", settings=settings, schedule=settings.watch_schedule,
+                                      bucket=self.bucket, probe=self.probe)
 
         self._outputs()
         suppress_reviewed_findings(self)
@@ -53,3 +59,5 @@ class ArchiveStack(Stack):
                "Bucket findings of the deploy-time probe (severity and id), or none")
         output(Output.PROBED_CREDENTIALS, self.probe.attribute(Attribute.PROBED_CREDENTIALS),
                "Access key id or role ARN the deploy-time probe ran as")
+        if self.watch is not None:
+            self.watch.add_outputs(self)

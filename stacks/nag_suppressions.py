@@ -9,6 +9,7 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, Stack, Validations
 
 from archive_probe.checks import PROBE_PREFIX
+from archive_probe.names import Metric
 
 
 def suppress_reviewed_findings(stack: Stack) -> None:
@@ -26,12 +27,27 @@ def suppress_reviewed_findings(stack: Stack) -> None:
         id=f"AwsSolutions-IAM5[Resource::{_arn_token(probe_objects)}]",
         reason=f"The probe deletes only its own objects, all under {PROBE_PREFIX}; the key "
                "of each run is unique and unknown at deploy time."))
+    if stack.watch is not None:
+        _acknowledge_watch(stack)
     if principal.user is not None:
         Validations.of(principal.secret).acknowledge(Acknowledgment(
             id="AwsSolutions-SMG4",
             reason="The secret is an IAM access key that Logz.io keeps in its archive settings; an "
                    "automatic rotation would break archiving until someone pastes the new key into "
                    "Logz.io. Rotate by replacing the key with a deploy (see README)."))
+
+
+def _acknowledge_watch(stack: Stack) -> None:
+    Validations.of(stack.probe.role).acknowledge(Acknowledgment(
+        id="AwsSolutions-IAM5[Resource::*]",
+        reason="cloudwatch:PutMetricData has no resource type, so its resource can only be *; the "
+               f"statement's condition limits it to the {Metric.NAMESPACE} namespace, where the "
+               "scheduled re-check publishes its metrics."))
+    function_arn = _arn_token(stack.resolve(stack.probe.function.function_arn))
+    Validations.of(stack.watch.schedule_role).acknowledge(Acknowledgment(
+        id=f"AwsSolutions-IAM5[Resource::{function_arn}:*]",
+        reason="EventBridge Scheduler may invoke the probe's function only; CDK's grant also covers "
+               "the function's versions and aliases (ARN:*), and the stack publishes none."))
 
 
 def _acknowledge_bucket(stack: Stack) -> None:
@@ -43,15 +59,15 @@ def _acknowledge_bucket(stack: Stack) -> None:
 
 
 def _arn_token(resolved) -> str:
-    """cdk-nag's spelling of a resolved ARN: <ArchiveBucketB1C2.Arn>/*, arn:<AWS::Partition>:s3:::b/*."""
-    if isinstance(resolved, dict) and "Fn::Join" in resolved:
-        parts = []
-        for part in resolved["Fn::Join"][1]:
-            if isinstance(part, dict) and "Fn::GetAtt" in part:
-                parts.append(f"<{part['Fn::GetAtt'][0]}.{part['Fn::GetAtt'][1]}>")
-            elif isinstance(part, dict) and "Ref" in part:
-                parts.append(f"<{part['Ref']}>")
-            else:
-                parts.append(str(part))
-        return "".join(parts)
-    return str(resolved)
+    """cdk-nag's spelling of a resolved ARN: <ArchiveBucketB1C2.Arn>/*, arn:<AWS::Partition>:s3:::b/*,
+    <ProbeFunctionA1B2.Arn>."""
+    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) and "Fn::Join" in resolved else [resolved]
+    spelled = []
+    for part in parts:
+        if isinstance(part, dict) and "Fn::GetAtt" in part:
+            spelled.append(f"<{part['Fn::GetAtt'][0]}.{part['Fn::GetAtt'][1]}>")
+        elif isinstance(part, dict) and "Ref" in part:
+            spelled.append(f"<{part['Ref']}>")
+        else:
+            spelled.append(str(part))
+    return "".join(spelled)

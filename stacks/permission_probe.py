@@ -123,6 +123,9 @@ class PermissionProbe(Construct):
             # Warnings (an over-privileged principal, a Glacier rule under a prefix) fail the
             # deploy too. Absent when off, like AllowBucketChange.
             properties[Property.STRICT] = "true"
+        #: The custom resource's properties (as given, before CloudFormation adds ServiceToken
+        #: and ServiceTimeout): the scheduled re-check hands the function the same ones.
+        self.properties = dict(properties)
         self.resource = CustomResource(
             self, "Resource", service_token=self.function.function_arn, resource_type=RESOURCE_TYPE,
             properties=properties,

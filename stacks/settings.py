@@ -53,7 +53,8 @@ UNRESTORABLE_STORAGE_CLASSES = {
 #: Settings of one archive; any other plain key is a typo and is refused.
 ARCHIVE_KEYS = ("stackName", "region", "bucketName", "existingBucket", "encryption", "kmsKeyArn",
                 "principal", "logzioAccountId", "externalId", "keySerial", "verify", "keyDeadlineSeconds",
-                "settleSeconds", "transitionDays", "storageClass", "expireDays", "allowBucketChange", "strict")
+                "settleSeconds", "transitionDays", "storageClass", "expireDays", "allowBucketChange", "strict",
+                "watchSchedule", "maxArchiveAgeHours", "alarmEmail")
 KNOWN_KEYS = ARCHIVE_KEYS + ("archives",)
 #: Keys the CDK command line itself keeps in cdk.context.json (`cdk acknowledge`,
 #: `cdk cli-telemetry`): not ours, not typos.
@@ -66,6 +67,25 @@ class Lifecycle:
     transition_days: int | None = None
     storage_class: str | None = None
     expire_days: int | None = None
+
+
+@dataclass(frozen=True)
+class WatchSchedule:
+    """When the scheduled re-check runs, and the health alarm's period that follows from it."""
+
+    #: An EventBridge Scheduler expression, as the schedule gets it: rate(...) or cron(...).
+    expression: str
+    #: The alarm's period: the rate's interval, or one day for a cron expression (which must
+    #: run every day). Never more than a day: a re-check that stops is noticed within a day.
+    period_seconds: int
+
+
+#: The default: four re-checks a day.
+DEFAULT_WATCH_SCHEDULE = WatchSchedule("rate(6 hours)", 6 * 3600)
+#: The longest interval between re-checks: the health alarm's period is the interval, at most a
+#: day, and it counts a period without a re-check as breaching.
+MAX_WATCH_PERIOD_SECONDS = 86400
+MAX_ARCHIVE_AGE_HOURS = 8760
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,12 @@ class ArchiveSettings:
     #: True makes warnings (an over-privileged principal, a Glacier rule under a prefix, the
     #: bucket in another region) fail the deploy like errors.
     strict: bool = False
+    #: The scheduled re-check and its alarms; None (watchSchedule=off) creates none of them.
+    watch_schedule: WatchSchedule | None = DEFAULT_WATCH_SCHEDULE
+    #: Set: an alarm fires when the newest archive object is older than this many hours.
+    max_archive_age_hours: int | None = None
+    #: Set: the alarm topic mails this address (SNS asks it to confirm first).
+    alarm_email: str | None = None
 
     @property
     def bucket(self) -> str | None:
@@ -222,6 +248,15 @@ def _archive(values: Mapping[str, Any], name: Callable[[str], str] = str) -> Arc
     if key_serial is not None and principal is Principal.ROLE:
         raise SettingsError(f"{name('keySerial')} rotates the access key of principal=user; a role "
                             "has no key. Leave keySerial out.")
+    watch_schedule = _watch_schedule(values["watchSchedule"], name("watchSchedule"))
+    max_age = _integer(name("maxArchiveAgeHours"), values["maxArchiveAgeHours"], None, 1, MAX_ARCHIVE_AGE_HOURS)
+    alarm_email = _email(values["alarmEmail"], name("alarmEmail"))
+    if watch_schedule is None:
+        for key, value in (("maxArchiveAgeHours", max_age), ("alarmEmail", alarm_email)):
+            if value is not None:
+                raise SettingsError(f"{name(key)} is set but {name('watchSchedule')} is off: without the "
+                                    "scheduled re-check there is no alarm to use it. Leave "
+                                    f"{key} out, or give watchSchedule a schedule such as rate(6 hours).")
     return ArchiveSettings(
         stack_name=_stack_name(values["stackName"], name("stackName")),
         region=region,
@@ -239,6 +274,9 @@ def _archive(values: Mapping[str, Any], name: Callable[[str], str] = str) -> Arc
         lifecycle=lifecycle,
         allow_bucket_change=_boolean(name("allowBucketChange"), values["allowBucketChange"], False),
         strict=_boolean(name("strict"), values["strict"], False),
+        watch_schedule=watch_schedule,
+        max_archive_age_hours=max_age,
+        alarm_email=alarm_email,
     )
 
 
@@ -419,3 +457,154 @@ def _lifecycle(values: Mapping[str, Any], name: Callable[[str], str]) -> Lifecyc
                             f"{transition}: archives would expire before they move. Give a larger "
                             "expireDays, or leave the transition out.")
     return Lifecycle(transition_days=transition, storage_class=class_name, expire_days=expire_days)
+
+
+# --- The scheduled re-check (watchSchedule, maxArchiveAgeHours, alarmEmail)
+
+#: EventBridge Scheduler's rate units, each with the seconds it stands for.
+_RATE_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+_SCHEDULE_EXAMPLES = ("rate(N minutes|hours|days) such as rate(6 hours), a six-field cron(...) such as "
+                      "cron(0 6 * * ? *) (every day at 06:00 UTC), or off")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+
+
+@dataclass(frozen=True)
+class _CronField:
+    name: str
+    low: int
+    high: int
+    names: tuple[str, ...] = ()
+    #: "?" (any) is allowed: day-of-month and day-of-week only, one of them must have it.
+    any: bool = False
+    step: bool = True
+
+    @property
+    def values(self) -> str:
+        spelled = f" or {self.names[0]}-{self.names[-1]}" if self.names else ""
+        return f"{self.low}-{self.high}{spelled}"
+
+
+#: EventBridge's cron fields, in order (the Scheduler user guide's "Cron-based schedules").
+_CRON_FIELDS = (
+    _CronField("minutes", 0, 59),
+    _CronField("hours", 0, 23),
+    _CronField("day-of-month", 1, 31, any=True),
+    _CronField("month", 1, 12, _MONTHS),
+    _CronField("day-of-week", 1, 7, _WEEKDAYS, any=True, step=False),
+    _CronField("year", 1970, 2199),
+)
+
+
+def _watch_schedule(value: Any, setting: str) -> WatchSchedule | None:
+    """rate(...) or cron(...) as EventBridge Scheduler takes them, or None for off."""
+    if not _given(value):
+        return DEFAULT_WATCH_SCHEDULE
+    text = str(value).strip()
+    if text.lower() == "off":
+        return None
+    rate = re.fullmatch(r"rate\(\s*(\S*)\s*(\S*)\s*\)", text)
+    if rate:
+        return _rate(text, *rate.groups(), setting)
+    cron = re.fullmatch(r"cron\((.*)\)", text)
+    if cron:
+        return _cron(text, cron.group(1).split(), setting)
+    if text.startswith("at("):
+        raise SettingsError(f"{setting} '{text}' runs once: the re-check needs a recurring schedule. Give "
+                            f"{_SCHEDULE_EXAMPLES}.")
+    raise SettingsError(f"{setting} '{text}' is not a schedule: give {_SCHEDULE_EXAMPLES}.")
+
+
+def _rate(text: str, number: str, unit: str, setting: str) -> WatchSchedule:
+    if not re.fullmatch(r"\d+", number) or int(number) == 0:
+        raise SettingsError(f"{setting} '{text}': the value must be a positive whole number, e.g. "
+                            "rate(6 hours).")
+    count, singular = int(number), unit.rstrip("s")
+    if singular not in _RATE_UNITS:
+        raise SettingsError(f"{setting} '{text}': the unit must be minute(s), hour(s) or day(s), not "
+                            f"'{unit}', e.g. rate(6 hours).")
+    # EventBridge wants the singular with 1 and the plural above it.
+    spelled = singular if count == 1 else singular + "s"
+    if unit != spelled:
+        number_form = "singular" if count == 1 else "plural"
+        raise SettingsError(f"{setting} '{text}': with {count} the unit is {number_form}: write "
+                            f"rate({count} {spelled}).")
+    seconds = count * _RATE_UNITS[singular]
+    if seconds > MAX_WATCH_PERIOD_SECONDS:
+        raise SettingsError(f"{setting} '{text}' runs less than once a day: the health alarm counts a day "
+                            "without a re-check as broken, so it would fire between runs. Use at most "
+                            "rate(1 day), a cron(...) that runs every day, or off.")
+    return WatchSchedule(f"rate({count} {spelled})", seconds)
+
+
+def _cron(text: str, fields: list[str], setting: str) -> WatchSchedule:
+    if len(fields) != len(_CRON_FIELDS):
+        raise SettingsError(
+            f"{setting} '{text}' has {len(fields)} fields; EventBridge cron takes six: minutes hours "
+            "day-of-month month day-of-week year, one of the two days being ?, e.g. cron(0 6 * * ? *) "
+            "for every day at 06:00 UTC.")
+    for field, part in zip(_CRON_FIELDS, fields):
+        if not _cron_field_ok(field, part):
+            wildcards = ", - * /" + (" ?" if field.any else "")
+            wildcards += {"day-of-month": " L W", "day-of-week": " L #"}.get(field.name, "")
+            if not field.step:
+                wildcards = wildcards.replace(" /", "")
+            raise SettingsError(f"{setting} '{text}': the {field.name} field '{part}' is not valid; it "
+                                f"takes {field.values} and the wildcards {wildcards}.")
+    day_of_month, day_of_week = fields[2], fields[4]
+    if (day_of_month == "?") == (day_of_week == "?"):
+        raise SettingsError(f"{setting} '{text}': exactly one of day-of-month and day-of-week must be ?, "
+                            "e.g. cron(0 6 * * ? *) or cron(0 6 ? * * *).")
+    every_day = fields[3] == "*" and fields[5] == "*" and {day_of_month, day_of_week} == {"*", "?"}
+    if not every_day:
+        raise SettingsError(f"{setting} '{text}' does not run every day: the health alarm counts a day "
+                            "without a re-check as broken, so it would fire on the days between runs. "
+                            "Use * for day-of-month (or day-of-week), month and year, e.g. "
+                            "cron(0 6 * * ? *), or a rate(...).")
+    return WatchSchedule(f"cron({' '.join(fields)})", MAX_WATCH_PERIOD_SECONDS)
+
+
+def _cron_field_ok(field: _CronField, part: str) -> bool:
+    if part == "?":
+        return field.any
+    if field.name == "day-of-week" and "#" in part:
+        # The nth weekday of the month (3#2: the second Tuesday): the field's only expression.
+        day, _, nth = part.partition("#")
+        return _cron_value(field, day) and nth in ("1", "2", "3", "4", "5")
+    for item in part.split(","):
+        if field.name == "day-of-month" and re.fullmatch(r"L|LW|\d{1,2}W", item):
+            if item[:-1].isdigit() and not _cron_value(field, item[:-1]):
+                return False
+            continue
+        if field.name == "day-of-week" and (item == "L" or (item.endswith("L") and _cron_value(field, item[:-1]))):
+            continue
+        base, slash, step = item.partition("/")
+        if slash and not (field.step and re.fullmatch(r"[1-9]\d*", step)):
+            return False
+        if base == "*":
+            continue
+        first, dash, last = base.partition("-")
+        if not _cron_value(field, first) or (dash and not _cron_value(field, last)):
+            return False
+    return True
+
+
+def _cron_value(field: _CronField, value: str) -> bool:
+    if value in field.names:
+        return True
+    return value.isdigit() and field.low <= int(value) <= field.high
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+
+def _email(value: Any, setting: str) -> str | None:
+    if not _given(value):
+        return None
+    address = str(value).strip()
+    if not _EMAIL.fullmatch(address) or len(address) > 254 or len(address.split("@")[0]) > 64:
+        raise SettingsError(f"{setting} '{value}' is not an email address: give one address such as "
+                            "ops@example.com (SNS mails it a link to confirm first), or leave "
+                            f"{setting.rsplit('.', 1)[-1]} out for no mail.")
+    return address

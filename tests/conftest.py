@@ -40,6 +40,10 @@ COMBINATIONS = {
     "expire-only": {"expireDays": "90", "keySerial": "3"},
     "several": {"archives": [{"stackName": "LogzioProd", "bucketName": "acme-logs-prod"},
                              {"stackName": "LogzioEu", "region": "eu-west-1", **ROLE}]},
+    # The scheduled re-check: none at all, and every optional part of it at once.
+    "watch-off": {"watchSchedule": "off"},
+    "watch-custom": {"watchSchedule": "cron(0 6 * * ? *)", "alarmEmail": "ops@example.com",
+                     "maxArchiveAgeHours": "48", "verify": "always"},
 }
 
 

@@ -399,3 +399,129 @@ def test_strict(value, expected):
 def test_strict_refuses_other_values():
     with pytest.raises(SettingsError, match=r"^strict 'always' is not one of: true, false"):
         parse(strict="always")
+
+
+# --- The scheduled re-check: watchSchedule, maxArchiveAgeHours, alarmEmail
+
+from stacks.settings import DEFAULT_WATCH_SCHEDULE, WatchSchedule  # noqa: E402
+
+
+def test_watch_defaults():
+    settings = parse()
+    assert settings.watch_schedule == DEFAULT_WATCH_SCHEDULE == WatchSchedule("rate(6 hours)", 6 * 3600)
+    assert (settings.max_archive_age_hours, settings.alarm_email) == (None, None)
+
+
+@pytest.mark.parametrize("value, expression, period", [
+    ("rate(1 minute)", "rate(1 minute)", 60), ("rate(30 minutes)", "rate(30 minutes)", 1800),
+    ("rate(1 hour)", "rate(1 hour)", 3600), (" rate( 12  hours ) ", "rate(12 hours)", 43200),
+    ("rate(24 hours)", "rate(24 hours)", 86400), ("rate(1 day)", "rate(1 day)", 86400),
+    ("cron(0 6 * * ? *)", "cron(0 6 * * ? *)", 86400), ("cron(0/15 * ? * * *)", "cron(0/15 * ? * * *)", 86400),
+    ("cron(5 0,12 * * ? *)", "cron(5 0,12 * * ? *)", 86400), ("cron(0  6 * * ? *)", "cron(0 6 * * ? *)", 86400),
+])
+def test_watch_schedules(value, expression, period):
+    assert parse(watchSchedule=value).watch_schedule == WatchSchedule(expression, period)
+
+
+@pytest.mark.parametrize("value", ["off", "OFF", " Off "])
+def test_watch_schedule_off(value):
+    assert parse(watchSchedule=value).watch_schedule is None
+
+
+@pytest.mark.parametrize("value, message", [
+    ("rate(6 weeks)", "the unit must be minute(s), hour(s) or day(s), not 'weeks', e.g. rate(6 hours)"),
+    ("rate(0 hours)", "the value must be a positive whole number, e.g. rate(6 hours)"),
+    ("rate(-2 hours)", "the value must be a positive whole number"),
+    ("rate(1.5 hours)", "the value must be a positive whole number"),
+    ("rate(hours)", "the value must be a positive whole number"),
+    ("rate(1 hours)", "with 1 the unit is singular: write rate(1 hour)"),
+    ("rate(5 minute)", "with 5 the unit is plural: write rate(5 minutes)"),
+    ("rate(2 days)", "runs less than once a day: the health alarm counts a day without a re-check as broken"),
+    ("rate(25 hours)", "Use at most rate(1 day), a cron(...) that runs every day, or off"),
+    ("cron(0 6 * * ?)", "has 5 fields; EventBridge cron takes six: minutes hours day-of-month month day-of-week "
+                        "year, one of the two days being ?, e.g. cron(0 6 * * ? *)"),
+    ("cron(0 6 * * ? * *)", "has 7 fields"),
+    ("cron(0 25 * * ? *)", "the hours field '25' is not valid; it takes 0-23"),
+    ("cron(60 6 * * ? *)", "the minutes field '60' is not valid"),
+    ("cron(0 6 * FOO ? *)", "the month field 'FOO' is not valid; it takes 1-12 or JAN-DEC"),
+    ("cron(0 6 ? * 1/2 *)", "the day-of-week field '1/2' is not valid"),
+    ("cron(0 6 ? * * 1969)", "the year field '1969' is not valid"),
+    ("cron(0 6 * * * *)", "exactly one of day-of-month and day-of-week must be ?"),
+    ("cron(0 6 ? * ? *)", "exactly one of day-of-month and day-of-week must be ?"),
+    ("cron(0 6 ? * MON-FRI *)", "does not run every day: the health alarm counts a day without a re-check"),
+    ("cron(0 6 1 * ? *)", "does not run every day"),
+    ("cron(0 6 * JAN ? *)", "does not run every day"),
+    ("at(2030-01-01T00:00:00)", "runs once: the re-check needs a recurring schedule"),
+    ("every 6 hours", "is not a schedule: give rate(N minutes|hours|days) such as rate(6 hours), a six-field "
+                      "cron(...) such as cron(0 6 * * ? *) (every day at 06:00 UTC), or off"),
+    ("6h", "is not a schedule"),
+])
+def test_watch_schedule_refused(value, message):
+    with pytest.raises(SettingsError) as error:
+        parse(watchSchedule=value)
+    assert str(error.value).startswith(f"watchSchedule '{value.strip()}'")
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("value, expected", [("24", 24), (1, 1), ("8760", 8760), (None, None)])
+def test_max_archive_age_hours(value, expected):
+    assert parse(maxArchiveAgeHours=value).max_archive_age_hours == expected
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0", "maxArchiveAgeHours 0 is out of range: give a number from 1 to 8760."),
+    ("-1", "maxArchiveAgeHours -1 is out of range: give a number from 1 to 8760."),
+    ("8761", "maxArchiveAgeHours 8761 is out of range"),
+    ("x", "maxArchiveAgeHours 'x' is not a whole number: give a number from 1 to 8760."),
+    ("1.5", "maxArchiveAgeHours '1.5' is not a whole number"),
+    (True, "maxArchiveAgeHours 'True' is not a whole number"),
+])
+def test_max_archive_age_hours_refused(value, message):
+    with pytest.raises(SettingsError) as error:
+        parse(maxArchiveAgeHours=value)
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize("value", ["ops@example.com", "first.last+logs@mail.example.co.uk", " ops@example.com "])
+def test_alarm_email(value):
+    assert parse(alarmEmail=value).alarm_email == value.strip()
+
+
+@pytest.mark.parametrize("value", ["ops", "ops@example", "ops@@example.com", "ops @example.com", "<email>",
+                                   "a@example.com,b@example.com", "ops@.example.com", ".ops@example.com"])
+def test_alarm_email_refused(value):
+    with pytest.raises(SettingsError) as error:
+        parse(alarmEmail=value)
+    assert str(error.value) == (f"alarmEmail '{value}' is not an email address: give one address such as "
+                                "ops@example.com (SNS mails it a link to confirm first), or leave alarmEmail "
+                                "out for no mail.")
+
+
+@pytest.mark.parametrize("setting, value", [("alarmEmail", "ops@example.com"), ("maxArchiveAgeHours", "24")])
+def test_watch_options_need_the_watch(setting, value):
+    with pytest.raises(SettingsError) as error:
+        parse(watchSchedule="off", **{setting: value})
+    assert str(error.value) == (f"{setting} is set but watchSchedule is off: without the scheduled re-check there "
+                                f"is no alarm to use it. Leave {setting} out, or give watchSchedule a schedule "
+                                "such as rate(6 hours).")
+
+
+def test_watch_per_archive():
+    quiet, busy = AppSettings.from_context({
+        "watchSchedule": "rate(1 hour)", "alarmEmail": "ops@example.com",
+        "archives": [{"stackName": "LogzioQuiet", "watchSchedule": "rate(1 day)"},
+                     {"stackName": "LogzioBusy", "maxArchiveAgeHours": "2"}]}).archives
+    assert (quiet.watch_schedule.expression, quiet.max_archive_age_hours, quiet.alarm_email) == (
+        "rate(1 day)", None, "ops@example.com")
+    assert (busy.watch_schedule.expression, busy.max_archive_age_hours, busy.alarm_email) == (
+        "rate(1 hour)", 2, "ops@example.com")
+
+
+def test_watch_refusals_name_the_archive_entry():
+    with pytest.raises(SettingsError, match=r"archives\[1\].watchSchedule 'rate\(0 hours\)'"):
+        AppSettings.from_context({"archives": [{"stackName": "A"}, {"stackName": "B", "watchSchedule": "rate(0 hours)"}]})
+    # The email comes from the top level, the off from the entry: each is named where it is set.
+    with pytest.raises(SettingsError, match=r"alarmEmail \(top-level, used by archives\[0\]\) is set but "
+                                            r"archives\[0\].watchSchedule is off"):
+        AppSettings.from_context({"alarmEmail": "ops@example.com",
+                                  "archives": [{"stackName": "A", "watchSchedule": "off"}]})

@@ -15,6 +15,9 @@ REVIEWED = {
     "AwsSolutions-SMG4",
     "AwsSolutions-IAM5[Resource::<ArchiveBucket9DECBF5D.Arn>/*]",
     "AwsSolutions-IAM5[Resource::<ArchiveBucket9DECBF5D.Arn>/logzio-archive-probe/*]",
+    # The scheduled re-check (watchSchedule, on by default): PutMetricData's *, the invoke grant's ARN:*.
+    "AwsSolutions-IAM5[Resource::*]",
+    "AwsSolutions-IAM5[Resource::<PermissionProbeFunction42350B38.Arn>:*]",
 }
 
 

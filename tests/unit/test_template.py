@@ -7,6 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
+from archive_probe.names import WatchOutput
 from tests.support import of_type, only
 
 BUCKET_ARN = {"Fn::GetAtt": [Match.string_like_regexp("^ArchiveBucket"), "Arn"]}
@@ -146,7 +147,8 @@ def test_probe_function_is_a_python_lambda_on_the_newest_runtime(resources):
 
 
 def test_probe_role_may_delete_only_probe_objects(resources):
-    role_id, role = only(resources, "AWS::IAM::Role")
+    [(role_id, role)] = [(name, r) for name, r in of_type(resources, "AWS::IAM::Role").items()
+                         if name.startswith("PermissionProbeRole")]
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
         "Service": "lambda.amazonaws.com"}
     assert "ManagedPolicyArns" not in role["Properties"]
@@ -168,7 +170,9 @@ def test_outputs_give_everything_logzio_asks_for(shipped):
     outputs = shipped.raw()["Outputs"]
     assert set(outputs) == {"BucketName", "Region", "UserName", "AccessKeyId", "SecretArn",
                             "GetSecretCommand", "ProbeVerdict", "ProbeChecks", "ProbeFindings",
-                            "ProbedCredentials"}
+                            "ProbedCredentials",
+                            # The scheduled re-check, on by default (no freshness alarm unless asked).
+                            WatchOutput.HEALTH_ALARM, WatchOutput.TOPIC_ARN, WatchOutput.SCHEDULE}
     command = json.dumps(outputs["GetSecretCommand"]["Value"])
     assert "aws secretsmanager get-secret-value --secret-id " in command
     assert outputs["ProbeVerdict"]["Value"]["Fn::GetAtt"][1] == "Verdict"
