@@ -26,6 +26,18 @@ Modules:
   cli_compat        - cloudtrail:LookupEvents stub (the CDK CLI calls it after a failed deploy)
   iam_inline_policy - user-only inline policies no longer break every role delete
   trust_policy      - role trust policies evaluated as AWS does (several principals, sessions)
+  cloudwatch_authz  - CloudWatch calls authorized as cloudwatch:<Action> (moto: monitoring:), with
+                      the cloudwatch:namespace condition key; AccessDenied in CloudWatch's protocol
+  bodyless_signature - a GET/HEAD/DELETE without a body passes SigV4 verification (moto: REST
+                      GETs such as GetSchedule or ListFunctions failed SignatureDoesNotMatch)
+  alarm_state       - a new alarm is INSUFFICIENT_DATA (moto: OK); redefining one keeps its state
+  alarm_model       - CloudFormation model for AWS::CloudWatch::Alarm
+  scheduler_model   - CloudFormation model for AWS::Scheduler::Schedule
+  sns_models        - AWS::SNS::Topic updated in place (moto: replaced); models for
+                      AWS::SNS::TopicPolicy and AWS::SNS::Subscription
+
+Not extensions: _policy.py evaluates IAM policy documents for cloudwatch_authz and emulator/alarms.py;
+emulator/alarms.py evaluates an alarm when a test asks (moto never does).
 """
 
 from __future__ import annotations
@@ -68,18 +80,24 @@ def apply_all() -> None:
             f"is installed. Install the pinned one (pip install -r requirements-dev.txt -c constraints.txt, "
             f"or `make setup`), or port emulator/extensions/ to the new release and change MOTO_VERSION.")
     from . import (
+        alarm_model,
+        alarm_state,
+        bodyless_signature,
         bucket_features,
         bucket_settings,
         changeset_guard,
         changeset_lookup,
         cli_compat,
+        cloudwatch_authz,
         custom_resource,
         iam_inline_policy,
         lifecycle_size_filter,
         local_lambda,
         resource_authz,
         s3_action_names,
+        scheduler_model,
         secret_model,
+        sns_models,
         stack_lifecycle,
         trust_policy,
         update_parameters,
@@ -102,6 +120,12 @@ def apply_all() -> None:
             s3_action_names,
             bucket_features,
             lifecycle_size_filter,
+            cloudwatch_authz,
+            bodyless_signature,
+            alarm_state,
+            alarm_model,
+            scheduler_model,
+            sns_models,
         ):
             if mod.__name__ not in STATE.applied:
                 mod.apply()

@@ -54,6 +54,10 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
     "AWS::KMS::Key": ("KeySpec", "MultiRegion"),
     "AWS::Lambda::Function": ("FunctionName", "PackageType"),
     "AWS::Logs::LogGroup": ("LogGroupName",),
+    "AWS::CloudWatch::Alarm": ("AlarmName",),
+    "AWS::Scheduler::Schedule": ("Name",),
+    "AWS::SNS::Topic": ("TopicName", "FifoTopic"),
+    "AWS::SNS::Subscription": ("Endpoint", "Protocol", "TopicArn"),
 }
 
 _RETAINED = ("Retain", "Snapshot")
