@@ -24,7 +24,9 @@ PROBE_PREFIX = "logzio-archive-probe/"
 
 # Error codes, grouped by what the probe does about them.
 KEY_NOT_PROPAGATED = frozenset({"InvalidAccessKeyId"})
-DENIED = frozenset({"AccessDenied", "AccessDeniedException", "AllAccessDisabled"})
+#: A bare 403 is what botocore reports when S3 answers Forbidden without an error body
+#: (a HEAD request, some proxies and endpoints): a denial all the same.
+DENIED = frozenset({"AccessDenied", "AccessDeniedException", "AllAccessDisabled", "403", "Forbidden"})
 #: Throttling and server-side failures, retried until the deadline (any HTTP 5xx is too).
 THROTTLED = frozenset(
     {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable",

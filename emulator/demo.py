@@ -18,9 +18,10 @@ from typing import Sequence
 
 from botocore.exceptions import ClientError
 
-from archive_probe.names import Output
+from archive_probe.names import Metric, Output, WatchOutput
 from stacks.settings import AppSettings, SettingsError
 
+from . import schedules
 from .server import Emulator, cdk_bootstrap, cdk_deploy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,17 @@ def print_verdict(found: dict[str, str]) -> None:
         print("  (the secret key itself is only in Secrets Manager; read it with GetSecretCommand)")
 
 
+def print_recheck(stack: str, result: dict) -> None:
+    """The scheduled re-check, run once now as the schedule will run it after every interval."""
+    age = result.get("newest_archive_age_hours")
+    print("\nScheduled re-check (run once now, as EventBridge Scheduler will on its schedule):")
+    print(f"  result:   {'healthy' if result.get('healthy') == 1 else 'UNHEALTHY'} (metric "
+          f"{Metric.NAMESPACE}/{Metric.HEALTHY} = {result.get('healthy')})")
+    print(f"  newest archive: {'none yet' if age is None else f'{age:g} hours old'}")
+    print(f"  verdict:  {result.get('summary')}")
+    print(f"  later:    python -m archive_probe status --stack {stack}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emulator demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -140,7 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for stack in stacks:
             if len(stacks) > 1:
                 print(f"\n== {stack}")
-            print_verdict(outputs(emu, stack))
+            found = outputs(emu, stack)
+            print_verdict(found)
+            if found.get(WatchOutput.SCHEDULE):
+                print_recheck(stack, schedules.fire(emu, found[WatchOutput.SCHEDULE]))
         phases.end("verdict")
     print(f"\nDone in {phases.total():.0f} s; the emulator is stopped, nothing is left running.")
     print(phases.line())

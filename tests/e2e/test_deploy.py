@@ -9,7 +9,6 @@ in process, and deployed from that cloud assembly two at a time.
 from __future__ import annotations
 
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -21,15 +20,6 @@ from tests.e2e.support import CDK, probe_objects, stack_of
 from tests.support import FEATURE_FLAGS, ROOT
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="session")
-def shipped_deploy(bootstrapped, tmp_path_factory):
-    """The stack as shipped: app.py through the real command line, as a user runs it."""
-    out = tmp_path_factory.mktemp("shipped")
-    code, output = cdk_deploy(bootstrapped, CDK, str(ROOT), ["LogzioArchive"],
-                              extra_args=["--app", f"{sys.executable} app.py", "--output", str(out)])
-    return code, output
 
 
 @pytest.fixture(scope="session")
