@@ -72,9 +72,8 @@ def watched(shipped_deploy, emu):
         seen["points-second"] = healthy_points(emu, stack, bucket)
         seen["alarm"] = evaluate(emu, found[WatchOutput.HEALTH_ALARM])
         seen["status"] = status(emu, stack)
-        function = emu.client("lambda").list_functions()["Functions"]
-        seen["logs"] = recheck_log_lines(emu, next(f["FunctionName"] for f in function
-                                                   if "PermissionProbe" in f["FunctionName"]))
+        target = emu.client("scheduler").get_schedule(Name=schedule)["Target"]["Arn"]
+        seen["logs"] = recheck_log_lines(emu, target.rsplit(":", 1)[1])  # the schedule's own function
     finally:
         if original is None:
             s3.delete_bucket_policy(Bucket=bucket)

@@ -29,10 +29,11 @@ def published(monkeypatch):
 
 def archive_walk(user, newest_hours_ago=3.0):
     """A date-shaped archive: the walk goes down the greatest folder at each level."""
-    user.level("", folders=("2026/", "logzio-archive-probe/"), objects=(("logzio-verified", NOW),))
+    now = datetime.now(timezone.utc)
+    user.level("", folders=("2026/", "logzio-archive-probe/"), objects=(("logzio-verified", now),))
     user.level("2026/", folders=("2026/10/", "2026/11/"))
-    user.level("2026/11/", objects=(("2026/11/a.json.gz", NOW - timedelta(hours=30)),
-                                    ("2026/11/b.json.gz", NOW - timedelta(hours=newest_hours_ago))))
+    user.level("2026/11/", objects=(("2026/11/a.json.gz", now - timedelta(hours=30)),
+                                    ("2026/11/b.json.gz", now - timedelta(hours=newest_hours_ago))))
 
 
 def test_a_healthy_archive_publishes_healthy_and_its_age(network, published, caplog):
