@@ -26,6 +26,11 @@ Modules:
   cli_compat        - cloudtrail:LookupEvents stub (the CDK CLI calls it after a failed deploy)
   iam_inline_policy - user-only inline policies no longer break every role delete
   trust_policy      - role trust policies evaluated as AWS does (several principals, sessions)
+  caller_account    - a caller whose access key belongs to another account is served in that account
+                      (moto: MOTO_ACCOUNT_ID pinned every request to the emulator's account)
+  cross_account_trust - AssumeRole into another account's role reads that role's trust policy (moto:
+                      looked in the caller's account, missed it, skipped the check); an account
+                      principal names that account's users and roles
   cloudwatch_authz  - CloudWatch calls authorized as cloudwatch:<Action> (moto: monitoring:), with
                       the cloudwatch:namespace condition key; AccessDenied in CloudWatch's protocol
   bodyless_signature - a GET/HEAD/DELETE without a body passes SigV4 verification (moto: REST
@@ -85,10 +90,12 @@ def apply_all() -> None:
         bodyless_signature,
         bucket_features,
         bucket_settings,
+        caller_account,
         changeset_guard,
         changeset_lookup,
         cli_compat,
         cloudwatch_authz,
+        cross_account_trust,
         custom_resource,
         iam_inline_policy,
         lifecycle_size_filter,
@@ -114,6 +121,8 @@ def apply_all() -> None:
             cli_compat,
             iam_inline_policy,
             trust_policy,
+            caller_account,
+            cross_account_trust,
             update_parameters,
             changeset_lookup,
             bucket_settings,
