@@ -105,7 +105,8 @@ class LogzioApiServer:
             self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
             self._httpd.daemon_threads = True
             self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-            self._thread = threading.Thread(target=self._httpd.serve_forever, name="logzio-api", daemon=True)
+            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                            name="logzio-api", daemon=True)
             self._thread.start()
         return self.url
 
