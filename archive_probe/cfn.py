@@ -220,6 +220,16 @@ def _within_limit(body: dict) -> bytes:
         reason = reason[:max(keep, 0)]
         body["Reason"] = reason + _CUT if reason else ""
         payload = json.dumps(body).encode()
+    data = body.get("Data") or {}
+    while len(payload) > MAX_BODY_BYTES and data:
+        # Every attribute stays (the template reads them all: a missing one fails the stack);
+        # the longest is cut in half, then the next, until the whole fits.
+        name = max(data, key=lambda k: len(json.dumps(data[k])))
+        text = str(data[name])
+        if len(text) <= 64:
+            break
+        data[name] = text[:len(text) // 2] + _CUT
+        payload = json.dumps(body).encode()
     if len(payload) > MAX_BODY_BYTES:
         # Only a hostile event gets here (huge ids echoed back): an answer CloudFormation
         # can read beats one it rejects. Data goes first, then the ids are cut.

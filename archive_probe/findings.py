@@ -162,7 +162,12 @@ def requester_pays(reader: SettingsReader, bucket: str) -> Finding | NotChecked 
                    "--request-payment-configuration Payer=BucketOwner")
 
 
-def region_mismatch(bucket: str, found_region: str | None, expected_region: str | None) -> Finding | None:
+def region_mismatch(bucket: str, found_region: str | None,
+                    expected_region: str | None) -> Finding | NotChecked | None:
+    if not found_region and expected_region:
+        return NotChecked(REGION_MISMATCH, f"the bucket's region is unknown: GetBucketLocation on {bucket} "
+                          "failed (see s3:GetBucketLocation above)",
+                          "fix s3:GetBucketLocation, then check again")
     if not found_region or not expected_region or found_region == expected_region:
         return None
     return Finding(REGION_MISMATCH, Severity.WARNING,
@@ -184,20 +189,23 @@ class ExtraGrants:
     unknown: tuple[tuple[str, str], ...] = ()
 
 
-def over_privileged(extra: ExtraGrants, bucket: str) -> Finding | NotChecked | None:
+def over_privileged(extra: ExtraGrants, bucket: str) -> list[Finding | NotChecked]:
+    """The extra grants found (a warning) and, separately, the calls that gave no answer
+    either way (not checked): one does not hide the other."""
+    found: list[Finding | NotChecked] = []
     if extra.held:
-        return Finding(OVER_PRIVILEGED, Severity.WARNING,
+        found.append(Finding(OVER_PRIVILEGED, Severity.WARNING,
                        f"the principal Logz.io uses may also {', '.join(extra.held)} (on bucket {bucket} "
                        "or the account), which Logz.io never needs",
                        "remove those actions from the principal's policies: Logz.io needs only "
-                       "s3:PutObject, s3:ListBucket, s3:GetObject and s3:GetBucketLocation")
+                       "s3:PutObject, s3:ListBucket, s3:GetObject and s3:GetBucketLocation"))
     if extra.unknown:
         unwritten = any(why == NO_PROBE_OBJECT for _, why in extra.unknown)
-        return NotChecked(OVER_PRIVILEGED, "could not tell whether the principal may " + "; ".join(
+        found.append(NotChecked(OVER_PRIVILEGED, "could not tell whether the principal may " + "; ".join(
             f"{permission} ({why})" for permission, why in extra.unknown),
             "grant s3:PutObject first (the delete test needs the probe's own object), then check again"
-            if unwritten else "check again later (these calls were throttled or failed in transit)")
-    return None
+            if unwritten else "check again later (these calls were throttled or failed in transit)"))
+    return found
 
 
 def bucket_findings(reader: SettingsReader, bucket: str,

@@ -12,6 +12,7 @@ marker are not archives.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -44,11 +45,14 @@ def _is_archive(key: str) -> bool:
     return not key.startswith(checks.PROBE_PREFIX) and key != VERIFIED_MARKER and not key.endswith("/")
 
 
-def newest_archive(lister: Lister) -> NewestArchive | None:
-    """The newest object Logz.io wrote, or None when there is none (a new archive)."""
+def newest_archive(lister: Lister, deadline: float = float("inf")) -> NewestArchive | None:
+    """The newest object Logz.io wrote, or None when there is none (a new archive). No level
+    is listed after `deadline` (time.monotonic): what was seen by then is the answer."""
     newest: tuple[str, datetime] | None = None
     prefix, requests = "", 0
     for _ in range(MAX_LEVELS):
+        if time.monotonic() >= deadline:
+            break
         folders, objects = lister.list_level(prefix)
         requests += 1
         for key, modified in objects:

@@ -70,12 +70,12 @@ def api_url(region: str | None = None, url: str | None = None) -> str:
     """The API's base URL from ``logzioRegion`` or ``logzioApiUrl`` (not both; neither: us)."""
     if region and url:
         raise ValueError("logzioRegion and logzioApiUrl are both set: set only one (logzioApiUrl is "
-                         "for a region not listed and for the emulator).")
+                         "for a region not listed, or a local stand-in).")
     if url:
         parsed = urllib.parse.urlsplit(url.strip())
         if parsed.scheme not in ("https", "http") or not parsed.hostname:
             raise ValueError(f"logzioApiUrl {url!r} is not a URL: set a full URL such as "
-                             f"https://api-eu.logz.io (https, or http for a local emulator).")
+                             f"https://api-eu.logz.io (https, or http for a local stand-in).")
         if parsed.username or parsed.password or parsed.query or parsed.fragment:
             raise ValueError("logzioApiUrl must be a plain base URL (no user, query or fragment): "
                              "the token goes in the API token secret, e.g. https://api-eu.logz.io.")

@@ -240,13 +240,12 @@ def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
     else:
         unknown.append(("s3:DeleteObject", NO_PROBE_OBJECT))
     findings, not_checked = list(findings), list(not_checked)
-    if (mismatch := region_mismatch(bucket, region, expected_region)) is not None:
-        findings.append(mismatch)
-    extra = over_privileged(ExtraGrants(tuple(held), tuple(unknown)), bucket)
-    if isinstance(extra, Finding):
-        findings.append(extra)
-    elif extra is not None:
-        not_checked.append(extra)
+    for result in [region_mismatch(bucket, region, expected_region),
+                   *over_privileged(ExtraGrants(tuple(held), tuple(unknown)), bucket)]:
+        if isinstance(result, Finding):
+            findings.append(result)
+        elif result is not None:
+            not_checked.append(result)
     return replace(base, checks=tuple(results[action] for action in checks.ACTIONS),
                    findings=tuple(findings), not_checked=tuple(not_checked), bucket_region=region,
                    probe_version_id=version_id, left_behind=left, removed_by=removed_by)

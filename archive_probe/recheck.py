@@ -34,33 +34,58 @@ log = logging.getLogger("archive_probe")
 #: An existing key still unknown after this long is gone; an existing policy has settled.
 RECHECK_KEY_DEADLINE = 10.0
 RECHECK_SETTLE = 0.0
-#: Stop this long before the function would be killed (the metrics call and the log line).
-MARGIN_SECONDS = 15.0
+#: The probe's deadline, this long before the function would be killed: room for the call
+#: under way (10 s), the probe object's removal (up to 3 calls) and what follows.
+PROBE_MARGIN_SECONDS = 60.0
+#: The newest-archive walk starts no level later than this before the end: the metrics call
+#: (10 s at most) and the log line still fit.
+WALK_MARGIN_SECONDS = 25.0
 
 Diagnose = Callable[[ProbeProperties, float], tuple[Diagnosis, str, Any]]
 
 
 def run(properties: Any, remaining_seconds: float, diagnose: Diagnose) -> dict:
+    """Never raises: a re-check that cannot run is a document with healthy 0 (and Healthy=0
+    is published when the stack and bucket are known)."""
     started = time.monotonic()
     stack = str(properties.get(STACK_NAME, "")) if isinstance(properties, Mapping) else ""
     try:
         if not isinstance(properties, Mapping):
             raise BadRequest("the re-check event holds no properties: redeploy the stack as synthesized")
+        if not stack:
+            raise BadRequest(f"the re-check event has no {STACK_NAME} (the metrics' Stack dimension): "
+                             "redeploy the stack as synthesized")
         props = replace(ProbeProperties.parse(properties), key_deadline_seconds=RECHECK_KEY_DEADLINE,
                         settle_seconds=RECHECK_SETTLE)
     except BadRequest as error:
         document = {"stack": stack, "healthy": 0, "error": {"what": f"{error}.", "fix": "Redeploy the stack."}}
+        bucket = properties.get("BucketName") if isinstance(properties, Mapping) else None
+        if stack and isinstance(bucket, str) and bucket:
+            _publish(document, str(properties.get("Region", "")) or None, stack, bucket,
+                     {Metric.HEALTHY: (0.0, "Count")})
         log.error("recheck: %s", json.dumps(document))
         return document
-    deadline = started + remaining_seconds - MARGIN_SECONDS
-    diagnosis, probed_as, user = diagnose(props, deadline)
+    # The probe stops early enough for what may still follow it: the call under way, the
+    # probe object's removal, the newest-archive walk (it stops at WALK_MARGIN) and the metrics.
+    end = started + remaining_seconds
+    try:
+        diagnosis, probed_as, user = diagnose(props, end - PROBE_MARGIN_SECONDS)
+        newest = None
+        if user is not None and diagnosis.abort is None:
+            try:
+                newest = newest_archive(user, deadline=end - WALK_MARGIN_SECONDS)
+            except (ClientError, BotoCoreError) as error:
+                log.warning("could not find the newest archive in %s: %s", props.bucket_name, error)
+    except Exception as error:  # noqa: BLE001 - the re-check must report, whatever broke
+        log.exception("the re-check failed unexpectedly")
+        document = {"stack": stack, "bucket": props.bucket_name, "healthy": 0, "error": {
+            "what": f"The re-check failed unexpectedly: {type(error).__name__}: {error}.",
+            "fix": f"Run python -m archive_probe check --stack {stack}; if the re-check keeps failing, "
+                   "report it with the function's log."}}
+        _publish(document, props.region, stack, props.bucket_name, {Metric.HEALTHY: (0.0, "Count")})
+        log.error("recheck: %s", json.dumps(document))
+        return document
     healthy = diagnosis.passes(props.strict)
-    newest = None
-    if user is not None:
-        try:
-            newest = newest_archive(user)
-        except (ClientError, BotoCoreError) as error:
-            log.warning("could not find the newest archive in %s: %s", props.bucket_name, error)
     document = {"stack": stack, "healthy": int(healthy), "probed_as": probed_as,
                 **diagnosis.as_dict(props.strict),
                 "newest_archive": newest.key if newest else None,
@@ -70,15 +95,16 @@ def run(properties: Any, remaining_seconds: float, diagnose: Diagnose) -> dict:
         metrics[Metric.OF_ACTION[check.action]] = (1.0 if check.ok else 0.0, "Count")
     if newest is not None:
         metrics[Metric.NEWEST_ARCHIVE_AGE_HOURS] = (newest.age_hours(), "None")
-    try:
-        aws.put_metrics(props.region, Metric.NAMESPACE,
-                        {Metric.STACK: stack, Metric.BUCKET: props.bucket_name}, metrics)
-    except (ClientError, BotoCoreError) as error:
-        # The health alarm treats the missing point as breaching: it still fires.
-        document["metrics_error"] = f"{type(error).__name__}: {error}"
-        log.error("could not publish the re-check's metrics: %s", error)
+    _publish(document, props.region, stack, props.bucket_name, metrics)
     log.info("recheck: %s", json.dumps(document, default=str))
     return document
 
 
-
+def _publish(document: dict, region: str | None, stack: str, bucket: str,
+             metrics: Mapping[str, tuple[float, str]]) -> None:
+    try:
+        aws.put_metrics(region, Metric.NAMESPACE, {Metric.STACK: stack, Metric.BUCKET: bucket}, metrics)
+    except (ClientError, BotoCoreError) as error:
+        # The health alarm treats the missing point as breaching: it still fires.
+        document["metrics_error"] = f"{type(error).__name__}: {error}"
+        log.error("could not publish the re-check's metrics: %s", error)

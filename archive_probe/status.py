@@ -2,8 +2,9 @@
 
 Reads what the watch already keeps, changes nothing: the stack's outputs (bucket, alarm
 names), the newest Healthy and NewestArchiveAgeHours data points, and the alarms' states.
-Exit status: 0 no alarm in ALARM, 1 an alarm in ALARM (or no re-check data at all, which
-the alarm treats the same way), 2 the status could not be read.
+Exit status: 0 the latest re-check was healthy (or there is none yet) and no alarm is in
+ALARM; 1 an alarm is in ALARM or the latest re-check was unhealthy (the alarm may not have
+been evaluated yet); 2 the status could not be read.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Status:
             return EXIT_NO_STATUS
         if any(alarm["state"] == "ALARM" for alarm in self.alarms.values()):
             return EXIT_ALARM
+        if self.healthy is not None and self.healthy < 1:
+            return EXIT_ALARM
         return EXIT_OK
 
     def verdict(self) -> str:
@@ -48,6 +51,10 @@ class Status:
         if firing:
             return (f"ALARM: {', '.join(firing)}. Run python -m archive_probe check --stack {self.stack} "
                     "to see what broke and how to fix it.")
+        if self.healthy is not None and self.healthy < 1:
+            return (f"UNHEALTHY: the latest re-check found archive or restore broken (the alarm follows "
+                    f"within its period). Run python -m archive_probe check --stack {self.stack} to see "
+                    "what broke and how to fix it.")
         if self.healthy is None:
             return ("No re-check data yet (the first re-check runs on the schedule after deploy); "
                     "the alarm fires if none arrives.")
@@ -61,7 +68,19 @@ class Status:
 
 
 def read(stack: str, region: str | None, profile: str | None, endpoint_url: str | None) -> Status:
+    """Never raises: whatever goes wrong is the status's error (exit 2)."""
     status = Status(stack)
+    try:
+        return _read(status, stack, region, profile, endpoint_url)
+    except Exception as error:  # noqa: BLE001 - one answer, text or JSON, whatever happens
+        status.error = {"what": f"Reading the status failed: {type(error).__name__}: {error}.",
+                        "fix": "Check the credentials, --region and --endpoint-url (or AWS_ENDPOINT_URL); "
+                               "if it repeats, report it with this message."}
+        return status
+
+
+def _read(status: Status, stack: str, region: str | None, profile: str | None,
+          endpoint_url: str | None) -> Status:
     try:
         outputs = aws.stack_outputs(stack, region, profile, endpoint_url)
         status.bucket = outputs.get(Output.BUCKET_NAME)

@@ -29,6 +29,17 @@ PUBLISH_METRICS_SID = "PublishRecheckMetrics"
 CLOUDWATCH = iam.ServicePrincipal("cloudwatch.amazonaws.com")
 
 
+def alarm_period_seconds(interval_seconds: int, run_seconds: int) -> int:
+    """The alarms' period: the re-check's interval plus slack. With a period of exactly the
+    interval, a run that ends a little later than the one before (a cold start, a slow S3,
+    the scheduler's own delivery) leaves one window empty, and an empty window counts as
+    breaching: a false ALARM, then OK. The slack is a whole run (the function's timeout) plus
+    5 minutes, or a tenth of the interval if longer, rounded up to a minute (CloudWatch wants
+    a multiple of 60 s; periods of an hour or more may exceed a day)."""
+    slack = max(run_seconds + 300, interval_seconds // 10)
+    return -(-(interval_seconds + slack) // 60) * 60
+
+
 class ArchiveWatch(Construct):
     def __init__(self, scope: Construct, id: str, *, settings: ArchiveSettings, schedule: WatchSchedule,
                  bucket: s3.IBucket, probe: PermissionProbe):
@@ -36,7 +47,7 @@ class ArchiveWatch(Construct):
         stack = Stack.of(self)
         self.stack_name = stack_name = stack.stack_name
         self.recheck_event = recheck_event(probe.properties, stack_name)
-        period = Duration.seconds(schedule.period_seconds)
+        period = Duration.seconds(alarm_period_seconds(schedule.period_seconds, settings.probe_timeout_seconds))
         # The role CDK would make, but in this construct, where the review of its grant can find it.
         self.schedule_role = iam.Role(
             self, "ScheduleRole", description="Lets EventBridge Scheduler invoke the archive probe's function.",
@@ -102,8 +113,9 @@ class ArchiveWatch(Construct):
                     f"Logz.io (Settings > Archive & restore) and that logs are arriving. {where}"))
         self.alarms = [alarm for alarm in (self.health_alarm, self.freshness_alarm) if alarm]
         for alarm in self.alarms:
-            # After the deploy-time probe: a verdict it publishes is then the alarm's first data
-            # point, rather than missing data (breaching) until the first re-check reports.
+            # After the deploy-time probe, like the schedule. Until the first re-check reports
+            # (one interval) the health alarm sees missing data, which is breaching: a new watch
+            # may start in ALARM. The deploy-time probe publishes no metric (README: the watch).
             alarm.node.add_dependency(probe.resource)
         alarm_arns = [stack.format_arn(service="cloudwatch", resource="alarm", resource_name=name,
                                        arn_format=ArnFormat.COLON_RESOURCE_NAME)

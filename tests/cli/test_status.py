@@ -89,3 +89,19 @@ def test_missing_stack_is_no_status(cloudwatch):
     out, err = io.StringIO(), io.StringIO()
     code = main(["status", "--stack", "Nope", "--region", "eu-west-1"], out=out, err=err)
     assert code == 2 and "Stack Nope does not exist in eu-west-1" in err.getvalue()
+
+
+def test_an_unhealthy_recheck_exits_1_before_the_alarm_is_evaluated(cloudwatch):
+    cloudwatch["healthy"] = {"Minimum": 0.0, "Timestamp": WHEN}  # the alarm still says OK
+    code, out, _ = run()
+    assert code == 1 and out.splitlines()[-1].startswith("UNHEALTHY: the latest re-check found")
+
+
+def test_an_unexpected_failure_is_no_status_with_one_document(cloudwatch, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("Invalid endpoint: notaurl")
+
+    monkeypatch.setattr(aws, "stack_outputs", broken)
+    code, out, _ = run("--json")
+    doc = json.loads(out)
+    assert code == 2 and doc["error"]["what"].startswith("Reading the status failed: ValueError")

@@ -766,3 +766,21 @@ def test_too_little_time_left_answers_at_once_and_touches_nothing(network, respo
     assert answer["Status"] == "FAILED"
     assert "too little to probe and answer" in answer["Reason"] and "keyDeadlineSeconds" in answer["Reason"]
     assert secret_reads == []
+
+
+def test_a_long_verdict_is_cut_but_every_attribute_stays():
+    """Many warnings make a long verdict: the answer keeps every attribute the template reads
+    (a missing one would fail the stack) and fits 4096 bytes."""
+    from archive_probe.cfn import CustomResourceRequest, Responder
+
+    sent: list[bytes] = []
+    request = CustomResourceRequest.from_event(event("create", "http://127.0.0.1:9/"))
+    data = handler.attributes({a: "granted" for a in handler.checks.ACTIONS}, "warning " * 900, KEY_NAME,
+                              "us-east-1", "AKIAIOSFODNN7EXAMPLE", "; ".join(["warning lifecycle-unrestorable"] * 60))
+    Responder(request, lambda url, body, timeout: sent.append(body) or 200, "id").succeed(data)
+    body = json.loads(sent[0])
+    assert len(sent[0]) <= 4096 and set(body["Data"]) == set(data)
+    assert body["Data"]["PutObject"] == "granted" and body["Data"]["Verdict"].endswith(" ... (see the log)")
+
+
+KEY_NAME = "logzio-archive-probe/20261127T000000Z-0123456789abcdef0123456789abcdef.txt"

@@ -148,3 +148,29 @@ def test_probe_objects_and_the_verified_marker_are_not_archives():
     tree = {"": (["logzio-archive-probe/"], [("logzio-verified", NOW)]),
             "logzio-archive-probe/": ([], [(KEY, NOW)])}
     assert newest_archive(Folders(tree)) is None
+
+
+def test_an_unexpected_failure_still_reports_unhealthy(published, monkeypatch):
+    from archive_probe import recheck
+
+    def explode(props, deadline):
+        raise KeyError("Contents")
+
+    result = recheck.run(EVENT["LogzioArchiveRecheck"], 300, explode)
+    assert result["healthy"] == 0 and "KeyError" in result["error"]["what"]
+    assert published == [("us-east-1", "LogzioArchive", {"Stack": "LogzioArchive", "Bucket": BUCKET},
+                          {"Healthy": (0.0, "Count")})]
+
+
+def test_an_event_without_its_stack_name_is_refused(published):
+    properties = {k: v for k, v in EVENT["LogzioArchiveRecheck"].items() if k != "StackName"}
+    result = handler.handler({"LogzioArchiveRecheck": properties}, Context())
+    assert result["healthy"] == 0 and "no StackName" in result["error"]["what"]
+    assert published == []  # no Stack dimension to publish under: the alarm's missing data fires
+
+
+def test_the_walk_stops_at_its_deadline():
+    import time
+    lister = Folders({"": (["2026/"], [("a.gz", NOW)]), "2026/": ([], [("2026/b.gz", NOW)])})
+    found = newest_archive(lister, deadline=time.monotonic() - 1)
+    assert found is None and lister.calls == []

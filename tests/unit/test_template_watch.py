@@ -142,7 +142,8 @@ def test_custom_cron_schedule_and_its_daily_period(custom):
     _, schedule = only(custom["Resources"], "AWS::Scheduler::Schedule")
     assert schedule["Properties"]["ScheduleExpression"] == "cron(0 6 * * ? *)"
     assert schedule["Properties"]["Target"]["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
-    assert {a["Properties"]["Period"] for a in alarms(custom).values()} == {86400}
+    # A day plus slack (a tenth of the day): a run a little late never leaves a window empty.
+    assert {a["Properties"]["Period"] for a in alarms(custom).values()} == {86400 + 8640}
 
 
 def test_the_schedule_role_may_only_invoke_the_probe_function(default):
@@ -185,7 +186,7 @@ def test_health_alarm_fires_on_an_unhealthy_or_a_missing_recheck(default):
         "AlarmName": "LogzioArchive-ArchiveHealth", "Namespace": Metric.NAMESPACE, "MetricName": Metric.HEALTHY,
         "Dimensions": [{"Name": Metric.BUCKET, "Value": {"Ref": bucket_id}},
                        {"Name": Metric.STACK, "Value": "LogzioArchive"}],
-        "Statistic": "Minimum", "Period": 6 * 3600, "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
+        "Statistic": "Minimum", "Period": 6 * 3600 + 2160, "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
         "ComparisonOperator": "LessThanThreshold", "Threshold": 1, "TreatMissingData": "breaching",
         "AlarmActions": [{"Ref": topic_id}], "OKActions": [{"Ref": topic_id}]}
     assert "python -m archive_probe status --stack LogzioArchive" in description
@@ -319,3 +320,14 @@ def test_cdk_nag_would_catch_a_plain_topic(monkeypatch):
         synth({"stackName": "PlainTopic"})
     found = set(re.findall(r"Acknowledge with 'AwsSolutions::([^']+)'", str(failure.value)))
     assert found == {"AwsSolutions-SNS3"}
+
+
+@pytest.mark.parametrize("interval, run, period", [
+    (6 * 3600, 180, 6 * 3600 + 2160),  # a tenth of the interval
+    (300, 180, 300 + 480),  # a whole run plus 5 minutes
+    (3600, 700, 3600 + 1020),  # rounded up to a whole minute (700 + 300 = 1000 s -> 1020)
+])
+def test_the_alarm_period_leaves_room_for_a_late_run(interval, run, period):
+    from stacks.archive_watch import alarm_period_seconds
+    assert alarm_period_seconds(interval, run) == period
+    assert period % 60 == 0 and period > interval + run
