@@ -24,11 +24,11 @@ from typing import Any, Callable, Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import aws, checks, recheck
+from . import aws, checks, handoff, recheck
 from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, ProbeProperties, Responder
 from .diagnosis import Abort, Diagnosis
 from .findings import SettingsReader
-from .names import RECHECK_EVENT, Attribute, Property
+from .names import HANDOFF_RESOURCE_TYPE, RECHECK_EVENT, Attribute, Property
 from .probe import Clock, Patience, Retrier, error_code, error_message, remove_leftovers, run_probe
 
 log = logging.getLogger("archive_probe")
@@ -90,6 +90,10 @@ def handler(event: Mapping[str, Any], context: Any) -> dict | None:
     remaining = context.get_remaining_time_in_millis() / 1000.0
     request = CustomResourceRequest.from_event(event)
     log.info("request: %s", request.redacted())
+    if request.resource_type == HANDOFF_RESOURCE_TYPE:
+        # The hand-off to Logz.io's API (handoff.py), with the same one-answer rules.
+        handoff.serve(request, context, lambda: _rolling_back(request, Doing("")))
+        return None
     bucket = str(request.properties.get(Property.BUCKET_NAME, "unknown-bucket"))
     responder = Responder(request, aws.put_response, physical_id(bucket))
     log_hint = f" Details: CloudWatch log stream {getattr(context, 'log_stream_name', '?')}."

@@ -27,6 +27,19 @@ class Property:
     ALLOW_BUCKET_CHANGE = "AllowBucketChange"
     #: "true": warnings fail the deploy too.
     STRICT = "Strict"
+    # Custom::LogzioArchiveSettings (the hand-off to Logz.io's API) also takes BUCKET_NAME,
+    # REGION, SECRET_ARN + ACCESS_KEY_ID (keys) or ROLE_ARN (role), and these:
+    #: Name or ARN of the secret whose value is the Logz.io API token (never the token).
+    TOKEN_SECRET_ARN = "TokenSecretArn"
+    #: Logz.io's API base URL (https://api-eu.logz.io, ...).
+    API_URL = "ApiUrl"
+    #: "disable" (default) or "keep": what stack delete does to Logz.io's archive setting.
+    ON_DELETE = "OnDelete"
+
+
+#: The custom resource types the one function serves (handler.py routes on ResourceType).
+PROBE_RESOURCE_TYPE = "Custom::LogzioArchiveProbe"
+HANDOFF_RESOURCE_TYPE = "Custom::LogzioArchiveSettings"
 
 
 class Attribute:
@@ -42,6 +55,9 @@ class Attribute:
     BUCKET_REGION = "BucketRegion"
     #: The access key id or role ARN the probe ran as.
     PROBED_CREDENTIALS = "ProbedCredentials"
+    #: Of Custom::LogzioArchiveSettings: Logz.io's id of the archive setting, and its test's verdict.
+    SETTINGS_ID = "SettingsId"
+    LOGZIO_TEST = "LogzioTest"
 
 
 class Output:
@@ -59,6 +75,9 @@ class Output:
     PROBE_CHECKS = "ProbeChecks"
     PROBE_FINDINGS = "ProbeFindings"
     PROBED_CREDENTIALS = "ProbedCredentials"
+    #: With the hand-off to Logz.io's API (logzioApiTokenSecret).
+    LOGZIO_SETTINGS_ID = "LogzioArchiveSettingsId"
+    LOGZIO_TEST = "LogzioTest"
 
 
 #: Key of the scheduled re-check's event (EventBridge Scheduler's input to the function): its

@@ -9,6 +9,7 @@ from archive_probe.names import Attribute, Output
 
 from .archive_bucket import archive_bucket
 from .archive_watch import ArchiveWatch
+from .logzio_handoff import LogzioArchiveSettings
 from .nag_suppressions import suppress_reviewed_findings
 from .permission_probe import PermissionProbe
 from .principal import LogzioPrincipal, PolicyStatements, logzio_policy_statements
@@ -32,6 +33,12 @@ class ArchiveStack(Stack):
         if self.bucket_created and self.bucket.policy is not None:
             # A TLS-only Deny must already be in force when the probe runs.
             self.probe.resource.node.add_dependency(self.bucket.policy)
+        # The hand-off to Logz.io's API, after the probe passed (logzioApiTokenSecret).
+        self.logzio = None
+        if settings.logzio is not None:
+            self.logzio = LogzioArchiveSettings(self, "LogzioSettings", settings=settings,
+                                                handoff=settings.logzio, bucket=self.bucket,
+                                                principal=self.principal, probe=self.probe)
         # The scheduled re-check and its alarms, unless watchSchedule=off.
         self.watch = None
         if settings.watch_schedule is not None:
@@ -61,3 +68,5 @@ class ArchiveStack(Stack):
                "Access key id or role ARN the deploy-time probe ran as")
         if self.watch is not None:
             self.watch.add_outputs(self)
+        if self.logzio is not None:
+            self.logzio.add_outputs(self, output)

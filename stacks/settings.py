@@ -54,12 +54,44 @@ UNRESTORABLE_STORAGE_CLASSES = {
 ARCHIVE_KEYS = ("stackName", "region", "bucketName", "existingBucket", "encryption", "kmsKeyArn",
                 "principal", "logzioAccountId", "externalId", "keySerial", "verify", "keyDeadlineSeconds",
                 "settleSeconds", "transitionDays", "storageClass", "expireDays", "allowBucketChange", "strict",
-                "watchSchedule", "maxArchiveAgeHours", "alarmEmail")
+                "watchSchedule", "maxArchiveAgeHours", "alarmEmail", "logzioApiTokenSecret", "logzioRegion",
+                "logzioApiUrl", "logzioOnDelete")
 KNOWN_KEYS = ARCHIVE_KEYS + ("archives",)
 #: Keys the CDK command line itself keeps in cdk.context.json (`cdk acknowledge`,
 #: `cdk cli-telemetry`): not ours, not typos.
 CLI_KEYS = ("acknowledged-issue-numbers", "cli-telemetry")
 LIFECYCLE_KEYS = ("transitionDays", "storageClass", "expireDays")
+
+
+class OnDelete(str, Enum):
+    #: Stack delete turns the Logz.io archive setting off (its principal is being deleted).
+    DISABLE = "disable"
+    #: Stack delete leaves the Logz.io archive setting as it is.
+    KEEP = "keep"
+
+
+#: Logz.io's API hosts by account region (Logz.io's "Regions and URLs" page): us is
+#: api.logz.io, every other one api-<region>.logz.io. Another region: give logzioApiUrl.
+LOGZIO_REGIONS = ("us", "au", "ca", "eu", "uk", "nl", "wa")
+
+
+def logzio_region_url(region: str) -> str:
+    return "https://api.logz.io" if region == "us" else f"https://api-{region}.logz.io"
+
+
+@dataclass(frozen=True)
+class LogzioHandoff:
+    """The hand-off to Logz.io's API: register the archive, run Logz.io's test."""
+
+    #: Name or ARN of the Secrets Manager secret whose value is the API token (never the token).
+    token_secret: str
+    #: The API's base URL, e.g. https://api-eu.logz.io (no trailing slash).
+    api_url: str
+    on_delete: OnDelete = OnDelete.DISABLE
+
+    @property
+    def token_secret_is_arn(self) -> bool:
+        return self.token_secret.startswith("arn:")
 
 
 @dataclass(frozen=True)
@@ -121,6 +153,8 @@ class ArchiveSettings:
     max_archive_age_hours: int | None = None
     #: Set: the alarm topic mails this address (SNS asks it to confirm first).
     alarm_email: str | None = None
+    #: Set (logzioApiTokenSecret): the stack registers the archive with Logz.io's API.
+    logzio: LogzioHandoff | None = None
 
     @property
     def bucket(self) -> str | None:
@@ -257,6 +291,7 @@ def _archive(values: Mapping[str, Any], name: Callable[[str], str] = str) -> Arc
                 raise SettingsError(f"{name(key)} is set but {name('watchSchedule')} is off: without the "
                                     "scheduled re-check there is no alarm to use it. Leave "
                                     f"{key} out, or give watchSchedule a schedule such as rate(6 hours).")
+    logzio = _logzio_handoff(values, name)
     return ArchiveSettings(
         stack_name=_stack_name(values["stackName"], name("stackName")),
         region=region,
@@ -277,6 +312,7 @@ def _archive(values: Mapping[str, Any], name: Callable[[str], str] = str) -> Arc
         watch_schedule=watch_schedule,
         max_archive_age_hours=max_age,
         alarm_email=alarm_email,
+        logzio=logzio,
     )
 
 
@@ -608,3 +644,77 @@ def _email(value: Any, setting: str) -> str | None:
                             "ops@example.com (SNS mails it a link to confirm first), or leave "
                             f"{setting.rsplit('.', 1)[-1]} out for no mail.")
     return address
+
+
+# --- The hand-off to Logz.io's API (logzioApiTokenSecret, logzioRegion, logzioApiUrl, logzioOnDelete)
+
+_SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+_SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}")
+
+
+def _logzio_handoff(values: Mapping[str, Any], name: Callable[[str], str]) -> LogzioHandoff | None:
+    secret, region = values["logzioApiTokenSecret"], values["logzioRegion"]
+    url, on_delete = values["logzioApiUrl"], values["logzioOnDelete"]
+    if not _given(secret):
+        for key, value in (("logzioRegion", region), ("logzioApiUrl", url), ("logzioOnDelete", on_delete)):
+            if _given(value):
+                raise SettingsError(f"{name(key)} is set but {name('logzioApiTokenSecret')} is not: the "
+                                    "hand-off to Logz.io's API needs the token. Give -c "
+                                    "logzioApiTokenSecret=NAME-OR-ARN (a Secrets Manager secret whose "
+                                    f"value is your Logz.io API token), or leave {key} out.")
+        return None
+    secret = str(secret).strip()
+    setting = name("logzioApiTokenSecret")
+    if secret.startswith("arn:"):
+        if not _SECRET_ARN.fullmatch(secret):
+            raise SettingsError(f"{setting} '{secret}' is not a Secrets Manager secret ARN: give "
+                                "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-abcdef, or the "
+                                "secret's name.")
+    elif not _SECRET_NAME.fullmatch(secret):
+        # A token pasted here instead of a secret's name would end up in the template: the
+        # token's shape (a UUID) passes the name rule, so say it either way.
+        raise SettingsError(f"{setting} is not a Secrets Manager secret name or ARN: give the name "
+                            "(letters, digits, /_+=.@-) or ARN of the secret that holds the Logz.io "
+                            "API token, never the token itself.")
+    if re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", secret):
+        raise SettingsError(f"{setting} looks like an API token, not a secret's name: store the token "
+                            "in Secrets Manager (aws secretsmanager create-secret --name logzio-api-token "
+                            "--secret-string TOKEN) and give the secret's name or ARN. The token "
+                            "itself must never be a context value.")
+    if _given(region) and _given(url):
+        raise SettingsError(f"{name('logzioRegion')} and {name('logzioApiUrl')} are both set: give one, "
+                            "the region of your Logz.io account (e.g. eu) or the API's full URL.")
+    if _given(region):
+        code = str(region).strip().lower()
+        if code not in LOGZIO_REGIONS:
+            raise SettingsError(f"{name('logzioRegion')} '{region}' is not a Logz.io region this stack "
+                                f"knows ({', '.join(LOGZIO_REGIONS)}): give the API's full URL with "
+                                "-c logzioApiUrl=https://api-REGION.logz.io instead (Logz.io's "
+                                "\"Regions and URLs\" page lists them).")
+        api_url = logzio_region_url(code)
+    elif _given(url):
+        api_url = _api_url(str(url).strip(), name("logzioApiUrl"))
+    else:
+        raise SettingsError(f"{setting} is set but neither {name('logzioRegion')} nor "
+                            f"{name('logzioApiUrl')} is: give your Logz.io account's region "
+                            f"(-c logzioRegion=eu; one of {', '.join(LOGZIO_REGIONS)}) or the API's "
+                            "full URL (-c logzioApiUrl=https://...). A token works in its own region only.")
+    return LogzioHandoff(token_secret=secret, api_url=api_url,
+                         on_delete=_choice(name("logzioOnDelete"), on_delete, OnDelete, OnDelete.DISABLE))
+
+
+def _api_url(url: str, setting: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        parts = None
+    local = parts is not None and parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if (parts is None or not parts.hostname or parts.query or parts.fragment or parts.username
+            or not (parts.scheme == "https" or (parts.scheme == "http" and local))):
+        raise SettingsError(f"{setting} '{url}' is not an API URL: give https://HOST such as "
+                            "https://api-nl.logz.io (http only for localhost, e.g. the emulator), "
+                            "without query or credentials.")
+    return url.rstrip("/")

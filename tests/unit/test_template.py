@@ -203,7 +203,7 @@ def test_lambda_asset_holds_only_what_the_handler_imports(shipped):
     shipped_files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
     assert shipped_files == [f"archive_probe/{name}.py" for name in
                              ("__init__", "aws", "cfn", "checks", "diagnosis", "findings", "freshness",
-                              "handler", "names", "probe", "recheck")]
+                              "handler", "handoff", "logzio_api", "names", "probe", "recheck")]
 
 
 def test_the_shipped_modules_are_all_the_handler_needs(tmp_path):
