@@ -42,6 +42,7 @@ Modules:
                       AWS::SNS::TopicPolicy and AWS::SNS::Subscription
 
 Not extensions: _policy.py evaluates IAM policy documents for cloudwatch_authz and emulator/alarms.py;
+_cfn_model.py is what the CloudFormation models above (secret, alarm, scheduler, sns) share;
 emulator/alarms.py evaluates an alarm when a test asks (moto never does).
 """
 

@@ -26,6 +26,8 @@ from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 
+from ._cfn_model import CfnModel, register
+
 COMPARISON_OPERATORS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
                         "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold",
                         "LessThanLowerThreshold", "GreaterThanUpperThreshold")
@@ -151,7 +153,12 @@ def put_alarm(account_id: str, region_name: str, name: str, props: dict[str, Any
     )
 
 
-class CloudWatchAlarmModel(CloudFormationModel):
+class CloudWatchAlarmModel(CfnModel, CloudFormationModel):
+    CFN_TYPE = "AWS::CloudWatch::Alarm"
+    NAME_PROPERTY = "AlarmName"
+    PHYSICAL_ID = "name"
+    ATTRIBUTES = {"Arn": "arn"}
+
     def __init__(self, name: str, arn: str, account_id: str, region_name: str, props: dict[str, Any]):
         self.name = name
         self.arn = arn
@@ -159,50 +166,23 @@ class CloudWatchAlarmModel(CloudFormationModel):
         self.region_name = region_name
         self.props = props
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-        if attribute_name == "Arn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    def cfn_create(
+        cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "CloudWatchAlarmModel":
-        props = cloudformation_json.get("Properties") or {}
         name = props.get("AlarmName") or resource_name
         if name in _backend(account_id, region_name).alarms:
             raise ValueError(f"an alarm named {name} already exists")
         alarm = put_alarm(account_id, region_name, name, props)
         return cls(name, alarm.alarm_arn, account_id, region_name, props)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "CloudWatchAlarmModel", new_resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str,
+    def cfn_update(
+        self, new_resource_name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "CloudWatchAlarmModel":
         # In place, under the alarm's own name (a new AlarmName is a replacement: stack_update).
-        props = cloudformation_json.get("Properties") or {}
-        put_alarm(account_id, region_name, original_resource.name, props)
-        original_resource.props = props
-        return original_resource
+        put_alarm(account_id, region_name, self.name, props)
+        self.props = props
+        return self
 
     def delete(self, account_id: str, region_name: str) -> None:
         _backend(account_id, region_name).delete_alarms([self.name])
@@ -215,10 +195,4 @@ class CloudWatchAlarmModel(CloudFormationModel):
 
 
 def apply() -> None:
-    from moto.cloudformation import parsing
-
-    # parsing caches the subclass list; the new model must be visible to it.
-    parsing.get_model_list.cache_clear()
-    parsing.get_model_map.cache_clear()
-    parsing.get_name_type_map.cache_clear()
-    assert parsing.get_model_map()["AWS::CloudWatch::Alarm"] is CloudWatchAlarmModel
+    register(CloudWatchAlarmModel)

@@ -14,7 +14,6 @@ trust_policy unchanged."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -60,41 +59,20 @@ def check_role_trust_relationship(self: Any, role_arn: str) -> bool:
     account = _role_account(role_arn)
     if account in (None, self.account_id):
         return _previous_check(self, role_arn)
-    from moto.iam.access_control import IAMPolicyStatement
-    from moto.iam.utils import format_incoming_conditional_values
-
     from ._policy import condition_holds
-    from .trust_policy import _as_list, _caller_identities, _matches, _principal_applies
+    from .trust_policy import _caller_identities, trust_allows
 
     role = _role_backend(self, role_arn).get_role_by_arn(role_arn)
-    document = role.assume_role_policy_document
-    document = json.loads(document) if isinstance(document, str) else document
     callers = _caller_identities(self) | {f"arn:aws:iam::{self.account_id}:root", self.account_id}
-    conditions = format_incoming_conditional_values(self._data)
     external_id = _first(self._data.get("ExternalId"))
     context = {} if external_id is None else {"sts:externalid": external_id}
-    allowed = False
-    for statement in _as_list(document.get("Statement", [])):
-        if not isinstance(statement, dict):
-            continue
-        if "NotAction" in statement or "NotPrincipal" in statement:
-            if statement.get("Effect") == "Deny":
-                return False
-            continue
-        if not any(_matches(a, self._action) for a in _as_list(statement.get("Action", []))):
-            continue
-        if not _principal_applies(statement.get("Principal"), callers):
-            continue
-        if not IAMPolicyStatement(statement)._check_conditions(conditions):
-            continue
-        if not all(condition_holds(operator, key, expected, context, _MODELLED)
+
+    def external_id_holds(statement: dict) -> bool:
+        return all(condition_holds(operator, key, expected, context, _MODELLED)
                    for operator, keys in (statement.get("Condition") or {}).items()
-                   for key, expected in (keys or {}).items()):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        allowed = True
-    return allowed
+                   for key, expected in (keys or {}).items())
+
+    return trust_allows(self, role, callers, external_id_holds)
 
 
 def apply() -> None:

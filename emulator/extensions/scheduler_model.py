@@ -33,6 +33,8 @@ from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 
+from ._cfn_model import CfnModel, register
+
 NAME_LIMIT = 64
 _EXPRESSION = re.compile(
     r"rate\(\s*[1-9][0-9]*\s+(minute|minutes|hour|hours|day|days)\s*\)"
@@ -97,35 +99,17 @@ def _fields(props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class SchedulerScheduleModel(CloudFormationModel):
+class SchedulerScheduleModel(CfnModel, CloudFormationModel):
+    CFN_TYPE = "AWS::Scheduler::Schedule"
+    NAME_PROPERTY = "Name"
+    PHYSICAL_ID = "name"
+    ATTRIBUTES = {"Arn": "arn"}
+
     def __init__(self, name: str, group_name: str, arn: str, props: dict[str, Any]):
         self.name = name
         self.group_name = group_name
         self.arn = arn
         self.props = props
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Scheduler::Schedule"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-        if attribute_name == "Arn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
 
     @staticmethod
     def _make(name: str, props: dict[str, Any], account_id: str, region_name: str) -> Any:
@@ -135,10 +119,9 @@ class SchedulerScheduleModel(CloudFormationModel):
         return backend.create_schedule(group_name=group, name=name, action_after_completion=None, **_fields(props))
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    def cfn_create(
+        cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "SchedulerScheduleModel":
-        props = cloudformation_json.get("Properties") or {}
         validate(props)
         name = props.get("Name") or resource_name
         if len(name) > NAME_LIMIT:  # CloudFormation's generated names fit: keep the random suffix
@@ -147,23 +130,20 @@ class SchedulerScheduleModel(CloudFormationModel):
         schedule = cls._make(name, props, account_id, region_name)
         return cls(schedule.name, schedule.group_name, schedule.arn, props)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "SchedulerScheduleModel", new_resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str,
+    def cfn_update(
+        self, new_resource_name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "SchedulerScheduleModel":
-        props = cloudformation_json.get("Properties") or {}
         validate(props)
         group = props.get("GroupName") or "default"
-        if group != original_resource.group_name:  # UpdateSchedule cannot move a schedule
-            schedule = cls._make(original_resource.name, props, account_id, region_name)
-            original_resource.delete(account_id, region_name)
+        if group != self.group_name:  # UpdateSchedule cannot move a schedule
+            schedule = self._make(self.name, props, account_id, region_name)
+            self.delete(account_id, region_name)
         else:
             schedule = _backend(account_id, region_name).update_schedule(
-                group_name=group, name=original_resource.name, **_fields(props))
-        original_resource.group_name, original_resource.arn = schedule.group_name, schedule.arn
-        original_resource.props = props
-        return original_resource
+                group_name=group, name=self.name, **_fields(props))
+        self.group_name, self.arn = schedule.group_name, schedule.arn
+        self.props = props
+        return self
 
     def delete(self, account_id: str, region_name: str) -> None:
         from moto.scheduler.exceptions import ScheduleGroupNotFound, ScheduleNotFound
@@ -182,10 +162,4 @@ class SchedulerScheduleModel(CloudFormationModel):
 
 
 def apply() -> None:
-    from moto.cloudformation import parsing
-
-    # parsing caches the subclass list; the new model must be visible to it.
-    parsing.get_model_list.cache_clear()
-    parsing.get_model_map.cache_clear()
-    parsing.get_name_type_map.cache_clear()
-    assert parsing.get_model_map()["AWS::Scheduler::Schedule"] is SchedulerScheduleModel
+    register(SchedulerScheduleModel)

@@ -18,6 +18,8 @@ from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 
+from ._cfn_model import CfnModel, register
+
 
 def _backend(account_id: str, region_name: str):
     from moto.secretsmanager.models import secretsmanager_backends
@@ -51,7 +53,12 @@ def _secret_value(backend, props: dict[str, Any]) -> str | None:
     return password
 
 
-class SecretsManagerSecretModel(CloudFormationModel):
+class SecretsManagerSecretModel(CfnModel, CloudFormationModel):
+    CFN_TYPE = "AWS::SecretsManager::Secret"
+    NAME_PROPERTY = "Name"
+    PHYSICAL_ID = "arn"
+    ATTRIBUTES = {"Id": "arn"}
+
     def __init__(self, arn: str, name: str, account_id: str, region_name: str, props: dict[str, Any]):
         self.arn = arn
         self.name = name
@@ -59,34 +66,10 @@ class SecretsManagerSecretModel(CloudFormationModel):
         self.region_name = region_name
         self.props = props
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SecretsManager::Secret"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Id",)
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-        if attribute_name == "Id":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    def cfn_create(
+        cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "SecretsManagerSecretModel":
-        props = cloudformation_json.get("Properties", {})
         backend = _backend(account_id, region_name)
         name = props.get("Name", resource_name)
         tags = props.get("Tags") or []
@@ -104,29 +87,26 @@ class SecretsManagerSecretModel(CloudFormationModel):
         secret = backend.describe_secret(name)
         return cls(secret.arn, name, account_id, region_name, props)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "SecretsManagerSecretModel", new_resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str,
+    def cfn_update(
+        self, new_resource_name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "SecretsManagerSecretModel":
-        props = cloudformation_json.get("Properties", {})
-        new_name = props.get("Name", original_resource.name)
-        if new_name != original_resource.name:  # replacement
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        new_name = props.get("Name", self.name)
+        if new_name != self.name:  # replacement
+            self.delete(account_id, region_name)
+            return self.cfn_create(new_resource_name, props, account_id, region_name)
         backend = _backend(account_id, region_name)
         value = _secret_value(backend, props) if "SecretString" in props else None
         # moto's update_secret without a ClientRequestToken answers ResourceExistsException;
         # CloudFormation's update makes a new version, as a fresh token does.
         backend.update_secret(
-            original_resource.name,
+            self.name,
             secret_string=value,
             client_request_token=str(uuid.uuid4()),
             kms_key_id=props.get("KmsKeyId"),
             description=props.get("Description"),
         )
-        original_resource.props = props
-        return original_resource
+        self.props = props
+        return self
 
     def delete(self, account_id: str, region_name: str) -> None:
         _backend(account_id, region_name).delete_secret(
@@ -143,10 +123,4 @@ class SecretsManagerSecretModel(CloudFormationModel):
 
 
 def apply() -> None:
-    from moto.cloudformation import parsing
-
-    # parsing caches the subclass list; the new model must be visible to it.
-    parsing.get_model_list.cache_clear()
-    parsing.get_model_map.cache_clear()
-    parsing.get_name_type_map.cache_clear()
-    assert parsing.get_model_map()["AWS::SecretsManager::Secret"] is SecretsManagerSecretModel
+    register(SecretsManagerSecretModel)

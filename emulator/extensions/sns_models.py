@@ -34,6 +34,8 @@ from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 
+from ._cfn_model import CfnModel, register
+
 #: Topic properties updated in place -> (attribute on moto's Topic, default when removed).
 TOPIC_ATTRIBUTES = {
     "DisplayName": ("display_name", ""),
@@ -113,36 +115,18 @@ def _default_policy(topic: Any) -> dict[str, Any]:
     return topic._create_default_topic_policy(topic.sns_backend.region_name, topic.account_id, topic.name)
 
 
-class SNSTopicPolicyModel(CloudFormationModel):
+class SNSTopicPolicyModel(CfnModel, CloudFormationModel):
+    CFN_TYPE = "AWS::SNS::TopicPolicy"
+    NAME_PROPERTY = ""  # no name property: CloudFormation generates the id
+    PHYSICAL_ID = "policy_id"
+    ATTRIBUTES = {"Id": "policy_id"}
+
     def __init__(self, policy_id: str, topics: list[str], document: Any, account_id: str, region_name: str):
         self.policy_id = policy_id
         self.topics = topics
         self.document = document
         self.account_id = account_id
         self.region_name = region_name
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::TopicPolicy"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""  # no name property: CloudFormation generates the id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.policy_id
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-        if attribute_name == "Id":
-            return self.policy_id
-        raise UnformattedGetAttTemplateException()
 
     @staticmethod
     def _parse(props: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
@@ -172,25 +156,23 @@ class SNSTopicPolicyModel(CloudFormationModel):
             topic._policy_json = _default_policy(topic)
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    def cfn_create(
+        cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "SNSTopicPolicyModel":
-        topics, document = cls._parse(cloudformation_json.get("Properties") or {})
+        topics, document = cls._parse(props)
         model = cls(resource_name, topics, document, account_id, region_name)
         model._apply()
         return model
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "SNSTopicPolicyModel", new_resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str,
+    def cfn_update(
+        self, new_resource_name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "SNSTopicPolicyModel":
-        topics, document = cls._parse(cloudformation_json.get("Properties") or {})
-        dropped = [arn for arn in original_resource.topics if arn not in topics]
-        original_resource.topics, original_resource.document = topics, document
-        original_resource._apply()
-        original_resource._reset(dropped)
-        return original_resource
+        topics, document = self._parse(props)
+        dropped = [arn for arn in self.topics if arn not in topics]
+        self.topics, self.document = topics, document
+        self._apply()
+        self._reset(dropped)
+        return self
 
     def delete(self, account_id: str, region_name: str) -> None:
         self._reset(self.topics)
@@ -198,36 +180,17 @@ class SNSTopicPolicyModel(CloudFormationModel):
 
 # --------------------------------------------------------------------------- AWS::SNS::Subscription
 
-class SNSSubscriptionModel(CloudFormationModel):
+class SNSSubscriptionModel(CfnModel, CloudFormationModel):
+    CFN_TYPE = "AWS::SNS::Subscription"
+    PHYSICAL_ID = "arn"
+    ATTRIBUTES = {"Arn": "arn"}
+
     def __init__(self, arn: str, topic_arn: str, account_id: str, region_name: str, props: dict[str, Any]):
         self.arn = arn
         self.topic_arn = topic_arn
         self.account_id = account_id
         self.region_name = region_name
         self.props = props
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::Subscription"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-        if attribute_name == "Arn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
 
     def _set_attributes(self, props: dict[str, Any], previous: dict[str, Any]) -> None:
         backend = _backend_for(self.topic_arn, self.account_id, self.region_name)
@@ -244,10 +207,9 @@ class SNSSubscriptionModel(CloudFormationModel):
                 backend.set_subscription_attributes(self.arn, name, default)
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    def cfn_create(
+        cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "SNSSubscriptionModel":
-        props = cloudformation_json.get("Properties") or {}
         for name in ("TopicArn", "Protocol"):
             if not props.get(name):
                 raise ValueError(f"{name} is required")
@@ -257,30 +219,20 @@ class SNSSubscriptionModel(CloudFormationModel):
         model._set_attributes(props, {})
         return model
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "SNSSubscriptionModel", new_resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str,
+    def cfn_update(
+        self, new_resource_name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "SNSSubscriptionModel":
-        props = cloudformation_json.get("Properties") or {}
-        original_resource._set_attributes(props, original_resource.props)
-        original_resource.props = props
-        return original_resource
+        self._set_attributes(props, self.props)
+        self.props = props
+        return self
 
     def delete(self, account_id: str, region_name: str) -> None:
         _backend_for(self.topic_arn, account_id, region_name).unsubscribe(self.arn)
 
 
 def apply() -> None:
-    from moto.cloudformation import parsing
     from moto.sns.models import Topic
 
     Topic.create_from_cloudformation_json = _topic_create(Topic.create_from_cloudformation_json)
     Topic.update_from_cloudformation_json = classmethod(topic_update)
-    # parsing caches the subclass list; the new models must be visible to it.
-    parsing.get_model_list.cache_clear()
-    parsing.get_model_map.cache_clear()
-    parsing.get_name_type_map.cache_clear()
-    models = parsing.get_model_map()
-    assert models["AWS::SNS::TopicPolicy"] is SNSTopicPolicyModel
-    assert models["AWS::SNS::Subscription"] is SNSSubscriptionModel
+    register(SNSTopicPolicyModel, SNSSubscriptionModel)

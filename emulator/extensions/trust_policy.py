@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 
 def _matches(pattern: str, value: str) -> bool:
@@ -57,15 +57,17 @@ def _principal_applies(principal: Any, callers: set[str]) -> bool:
     return False
 
 
-def check_role_trust_relationship(self: Any, role_arn: str) -> bool:
+def trust_allows(request: Any, role: Any, callers: set[str],
+                 also_holds: Callable[[dict], bool] | None = None) -> bool:
+    """Whether ``role``'s trust policy lets ``callers`` make ``request``'s call: an applying Deny
+    denies, otherwise one applying Allow is needed. A statement applies when its action and
+    principal match, its conditions hold (moto's code) and ``also_holds`` (if given) says so."""
     from moto.iam.access_control import IAMPolicyStatement
     from moto.iam.utils import format_incoming_conditional_values
 
-    role = self.backend.get_role_by_arn(role_arn)
     document = role.assume_role_policy_document
     document = json.loads(document) if isinstance(document, str) else document
-    callers = _caller_identities(self)
-    conditions = format_incoming_conditional_values(self._data)
+    conditions = format_incoming_conditional_values(request._data)
     allowed = False
     for statement in _as_list(document.get("Statement", [])):
         if not isinstance(statement, dict):  # moto keeps Fn::If/AWS::NoValue entries as None
@@ -75,16 +77,22 @@ def check_role_trust_relationship(self: Any, role_arn: str) -> bool:
             if statement.get("Effect") == "Deny":
                 return False
             continue
-        if not any(_matches(a, self._action) for a in _as_list(statement.get("Action", []))):
+        if not any(_matches(a, request._action) for a in _as_list(statement.get("Action", []))):
             continue
         if not _principal_applies(statement.get("Principal"), callers):
             continue
         if not IAMPolicyStatement(statement)._check_conditions(conditions):
             continue
+        if also_holds is not None and not also_holds(statement):
+            continue
         if statement.get("Effect") == "Deny":
             return False
         allowed = True
     return allowed
+
+
+def check_role_trust_relationship(self: Any, role_arn: str) -> bool:
+    return trust_allows(self, self.backend.get_role_by_arn(role_arn), _caller_identities(self))
 
 
 def apply() -> None:

@@ -20,6 +20,7 @@ import pytest  # noqa: E402
 
 from archive_probe import checks  # noqa: E402
 from archive_probe.cli import main  # noqa: E402
+from tests.cli_run import Run  # noqa: E402
 
 REGION = "us-east-1"
 VERSIONED = "logzio-archive-versioned"
@@ -238,25 +239,14 @@ def existing_objects_unchanged(emulator, seeded):
             s3.delete_object(**params)
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def doc(self) -> dict:
-        return json.loads(self.out)
-
-
 @pytest.fixture
 def run(emulator):
-    """Run the command in-process: run("--bucket", B, "--profile", "full") -> Result."""
-    def _run(*args: str, endpoint: bool = True) -> Result:
+    """Run the command in-process: run("--bucket", B, "--profile", "full") -> Run."""
+    def _run(*args: str, endpoint: bool = True) -> Run:
         argv = ["check", *args, "--settle-seconds", "0", "--key-deadline-seconds", "0"]
         if endpoint:
             argv += ["--endpoint-url", emulator.endpoint_url]
         out, err = io.StringIO(), io.StringIO()
         code = main(argv, out=out, err=err)
-        return Result(code, out.getvalue(), err.getvalue())
+        return Run(code, out.getvalue(), err.getvalue())
     return _run

@@ -7,12 +7,11 @@ secret are replaced too (they are read through aws.stack_outputs and aws.read_ac
 from __future__ import annotations
 
 import io
-import json
-from dataclasses import dataclass
 
 from archive_probe import aws, probe
 from archive_probe.cli import main
 from archive_probe.names import Output
+from tests.cli_run import Run
 from tests.unit.s3stub import BUCKET, KEY, Script, stubbed
 
 #: The principal Logz.io uses, as --profile (with --bucket) or as the stack's key.
@@ -22,21 +21,6 @@ LOGZIO_KEY = aws.AccessKey("AKIALOGZIOSTUBBED000", "stubbed-secret")
 ADMIN = "admin"
 STACK = "LogzioStubbed"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:LogzioStubbed-AbCdEf"
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def doc(self) -> dict:
-        return json.loads(self.out)
-
-    @property
-    def last_line(self) -> str:
-        return self.out.splitlines()[-1]
 
 
 class StubbedAws:

@@ -40,6 +40,7 @@ import pytest
 
 from archive_probe import aws, cfn, checks, handler, probe
 from archive_probe.cli import main as cli_main
+from tests.cli_run import Run
 
 from .net import FaultServer, ResponseURL
 
@@ -457,17 +458,10 @@ def assert_answered(world: World, run: Invocation, status: str) -> dict:
 # --------------------------------------------------------------------------- the command
 
 @dataclass
-class CliRun:
-    code: int
-    out: str
-    err: str
+class CliRun(Run):
     elapsed: float
     before: dict
     after: dict
-
-    @property
-    def doc(self) -> dict:
-        return json.loads(self.out)
 
 
 @pytest.fixture

@@ -212,6 +212,21 @@ class _Server(ThreadingHTTPServer):
         pass
 
 
+class _QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1, no access log, and a client gone before the answer was flushed is no error."""
+
+    protocol_version = "HTTP/1.1"
+
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
 def _reset(connection: socket.socket) -> None:
     """Close with SO_LINGER 0: the peer gets a TCP RST, not an orderly FIN."""
     try:
@@ -271,9 +286,7 @@ class FaultServer:
         self._closing = threading.Event()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(_QuietHandler):
             def _serve(self) -> None:
                 body = _read_body(self)
                 service, operation, access_key = classify(self.command, self.path, self.headers, body)
@@ -336,15 +349,6 @@ class FaultServer:
                     self._answer(response.status, answer, response.getheader("Content-Type", ""), passed)
                 finally:
                     upstream.close()
-
-            def finish(self):
-                try:
-                    super().finish()
-                except OSError:
-                    pass
-
-            def log_message(self, *args):
-                pass
 
         self._httpd = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._httpd.server_port}"
@@ -468,9 +472,7 @@ class ResponseURL:
             return
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(_QuietHandler):
             def do_PUT(self):  # noqa: N802
                 body = _read_body(self)
                 with owner._lock:
@@ -492,15 +494,6 @@ class ResponseURL:
                 self.send_response(200 if treatment == "ok" else owner.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-
-            def finish(self):
-                try:
-                    super().finish()
-                except OSError:
-                    pass
-
-            def log_message(self, *args):
-                pass
 
         self._httpd = _Server(("127.0.0.1", 0), Handler)
         self.url = (f"http://127.0.0.1:{self._httpd.server_port}/cfn-response"
