@@ -40,6 +40,8 @@ Modules:
   scheduler_model   - CloudFormation model for AWS::Scheduler::Schedule
   sns_models        - AWS::SNS::Topic updated in place (moto: replaced); models for
                       AWS::SNS::TopicPolicy and AWS::SNS::Subscription
+  iam_wildcard      - IAM's ? wildcard (one character) in a policy's Resource and Action (moto: a
+                      regex quantifier; NAME-?????? raised "multiple repeat", a 500 on every call)
 
 Not extensions: _policy.py evaluates IAM policy documents for cloudwatch_authz and emulator/alarms.py;
 _cfn_model.py is what the CloudFormation models above (secret, alarm, scheduler, sns) share;
@@ -99,6 +101,7 @@ def apply_all() -> None:
         cross_account_trust,
         custom_resource,
         iam_inline_policy,
+        iam_wildcard,
         lifecycle_size_filter,
         local_lambda,
         resource_authz,
@@ -136,6 +139,7 @@ def apply_all() -> None:
             alarm_model,
             scheduler_model,
             sns_models,
+            iam_wildcard,
         ):
             if mod.__name__ not in STATE.applied:
                 mod.apply()

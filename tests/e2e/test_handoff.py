@@ -14,7 +14,6 @@ beforehand; the stacks get its name.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -93,28 +92,8 @@ def run_one(emu, directory, stack) -> dict:
             "outputs": outputs(emu, stack) if code == 0 else {}}
 
 
-def _iam_match(pattern: str, string: str):
-    """IAM's wildcards: * any run of characters, ? exactly one, everything else literal."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.match(f"^{regex}$", string)
-
-
 @pytest.fixture(scope="session")
-def iam_question_mark():
-    """moto 5.2.5 lacks IAM's ? wildcard: its policy matcher turns only * into a regex and
-    compiles the rest, so a Resource such as arn:...:secret:NAME-?????? (the token grant)
-    raises "multiple repeat" and every call the policy is checked for fails with a 500.
-    Emulator gap, fixed here for these tests; it belongs in emulator/extensions."""
-    from moto.iam.access_control import IAMPolicyStatement
-
-    original = IAMPolicyStatement.__dict__["_match"]
-    IAMPolicyStatement._match = staticmethod(_iam_match)
-    yield
-    IAMPolicyStatement._match = original
-
-
-@pytest.fixture(scope="session")
-def handoff(bootstrapped, iam_question_mark, tmp_path_factory):
+def handoff(bootstrapped, tmp_path_factory):
     emu = bootstrapped
     servers = {name: LogzioApiServer(emu, token=f"token-{name.lower()}-0123456789abcdef")
                for name in (KEYS, ROLE, TRUST, TOKEN)}
