@@ -2,6 +2,8 @@
 
     python -m archive_probe check --bucket BUCKET [--region R] [--profile P] [--strict] [--json]
     python -m archive_probe check --stack STACK_NAME [--region R] [--profile P] [--strict] [--json]
+    python -m archive_probe status --stack STACK_NAME ...         (status.py)
+    python -m archive_probe logzio-test --stack STACK_NAME ...    (logzio_test.py: Logz.io's own test)
 
 It replaces the manual test of Logz.io's guide (a dummy file, then `aws s3 mv`, `aws s3 ls`,
 `aws s3 cp`) with the probe the deploy-time Lambda runs (probe.run_probe), so both say the
@@ -327,6 +329,28 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--endpoint-url", type=_endpoint_url, metavar="URL",
                        help="endpoint, e.g. an emulator. Example: --endpoint-url http://localhost:5000")
     watch.add_argument("--json", action="store_true", help="print one JSON document. Example: --json")
+    logzio = commands.add_parser(
+        "logzio-test", help="run Logz.io's own archive test for a deployed stack (API hand-off on)",
+        description="Run Logz.io's own archive test (POST /v2/archive/settings/test) for a deployed "
+                    "stack's bucket and principal: Logz.io writes a test object to the bucket as the "
+                    "stack's access key, or as its role (from Logz.io's AWS account, with the external "
+                    "id). Reads the stack's outputs, the API token from its secret and the access key "
+                    "from the stack's secret with your credentials; creates or changes nothing at "
+                    "Logz.io. Never prints the token or the secret key. Exit status: 0 Logz.io's test "
+                    "passed, 1 it failed (Logz.io's message and the fix), 2 no verdict (a stack "
+                    "without the hand-off, a secret that cannot be read, the API unreachable or "
+                    "refusing the token).",
+        epilog="example:\n  python -m archive_probe logzio-test --stack LogzioArchive --region eu-west-1",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    logzio.add_argument("--stack", metavar="STACK_NAME", required=True,
+                        help="deployed stack with the hand-off to Logz.io's API (logzioApiTokenSecret). "
+                             "Example: --stack LogzioArchive")
+    logzio.add_argument("--region", metavar="REGION", help="the stack's region. Example: --region eu-west-1")
+    logzio.add_argument("--profile", metavar="PROFILE", help="named profile to use. Example: --profile admin")
+    logzio.add_argument("--endpoint-url", type=_endpoint_url, metavar="URL",
+                        help="AWS endpoint (CloudFormation, Secrets Manager), e.g. an emulator; Logz.io's "
+                             "API URL comes from the stack. Example: --endpoint-url http://localhost:5000")
+    logzio.add_argument("--json", action="store_true", help="print one JSON document. Example: --json")
     return parser
 
 
@@ -722,6 +746,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         else:
             status.write_text(found, out, err)
         return found.exit_code
+    if args.command == "logzio-test":
+        from . import logzio_test
+        with _logging(False, err):
+            tested = logzio_test.run(args.stack, args.region, args.profile, args.endpoint_url)
+        if args.json:
+            logzio_test.write_json(tested, out)
+        else:
+            logzio_test.write_text(tested, out, err)
+        return tested.exit_code
     with _logging(args.verbose, err):
         outcome = check(args)
     if args.json:

@@ -78,6 +78,10 @@ class Output:
     #: With the hand-off to Logz.io's API (logzioApiTokenSecret).
     LOGZIO_SETTINGS_ID = "LogzioArchiveSettingsId"
     LOGZIO_TEST = "LogzioTest"
+    #: Logz.io's API base URL, and the NAME or ARN of the secret holding the API token (never
+    #: the token): what `archive_probe logzio-test` needs.
+    LOGZIO_API_URL = "LogzioApiUrl"
+    LOGZIO_API_TOKEN_SECRET = "LogzioApiTokenSecret"
 
 
 #: Key of the scheduled re-check's event (EventBridge Scheduler's input to the function): its

@@ -53,6 +53,7 @@ class LogzioArchiveSettings(Construct):
                  bucket: s3.IBucket, principal: LogzioPrincipal, probe: PermissionProbe):
         super().__init__(scope, id)
         stack = Stack.of(self)
+        self.handoff = handoff
         self.token_resources = token_secret_resources(stack, handoff)
         self.grant = iam.PolicyStatement(sid="ReadLogzioApiToken", actions=["secretsmanager:GetSecretValue"],
                                          resources=self.token_resources)
@@ -90,6 +91,11 @@ class LogzioArchiveSettings(Construct):
                "Id of the archive setting in Logz.io (registered by the deploy)")
         output(Output.LOGZIO_TEST, self.attribute(Attribute.LOGZIO_TEST),
                "Logz.io's own test of the archive setting, as it answered")
+        # For `python -m archive_probe logzio-test`: where the API is and which secret holds
+        # the token (its name or ARN as configured; the token itself never leaves the secret).
+        output(Output.LOGZIO_API_URL, self.handoff.api_url, "Logz.io API base URL of the hand-off")
+        output(Output.LOGZIO_API_TOKEN_SECRET, self.handoff.token_secret,
+               "Name or ARN of the Secrets Manager secret holding the Logz.io API token (not the token)")
 
 
 def _principal_properties(principal: LogzioPrincipal) -> dict[str, str]:

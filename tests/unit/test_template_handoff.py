@@ -151,14 +151,30 @@ def test_the_token_is_never_in_the_template_or_its_outputs(request, fixture):
     # The secret's name appears only as that property and in the grant's ARN pattern.
     holders = [name for name, body in template["Resources"].items() if secret in json.dumps(body)]
     assert sorted(holders) == sorted([handoff(template)[0], probe_policy(template)[0]])
-    outputs = json.dumps(template.get("Outputs", {}))
-    assert secret not in outputs and "Token" not in outputs.replace("LogzioTest", "")
+    # Outputs: the secret's name or ARN once (LogzioApiTokenSecret, for logzio-test), the
+    # API's URL, and nothing else that names a token.
+    outputs = template.get("Outputs", {})
+    assert outputs[Output.LOGZIO_API_TOKEN_SECRET]["Value"] == secret
+    assert outputs[Output.LOGZIO_API_URL]["Value"] == resource["Properties"][Property.API_URL]
+    others = json.dumps({k: v for k, v in outputs.items() if k != Output.LOGZIO_API_TOKEN_SECRET})
+    assert secret not in others and "Token" not in others.replace("LogzioTest", "")
     assert template["Outputs"][Output.LOGZIO_SETTINGS_ID]["Value"] == {
         "Fn::GetAtt": [handoff(template)[0], "SettingsId"]}
     assert template["Outputs"][Output.LOGZIO_TEST]["Value"] == {
         "Fn::GetAtt": [handoff(template)[0], "LogzioTest"]}
     # No parameter takes a token either.
     assert not any("token" in name.lower() for name in template.get("Parameters", {}))
+
+
+def test_the_outputs_name_the_api_and_the_token_secret_for_logzio_test(keys, role, plain):
+    """logzio-test reads them: the API's URL and the secret's name or ARN (as configured),
+    only with the hand-off on."""
+    assert keys["Outputs"][Output.LOGZIO_API_URL]["Value"] == "https://api-eu.logz.io"
+    assert keys["Outputs"][Output.LOGZIO_API_TOKEN_SECRET]["Value"] == TOKEN_NAME
+    assert role["Outputs"][Output.LOGZIO_API_URL]["Value"] == "https://api-nl.logz.io"
+    assert role["Outputs"][Output.LOGZIO_API_TOKEN_SECRET]["Value"] == TOKEN_ARN
+    assert Output.LOGZIO_API_URL not in plain["Outputs"]
+    assert Output.LOGZIO_API_TOKEN_SECRET not in plain["Outputs"]
 
 
 def test_without_the_token_setting_nothing_changes(plain, keys):
@@ -168,7 +184,8 @@ def test_without_the_token_setting_nothing_changes(plain, keys):
     assert "ReadLogzioApiToken" not in json.dumps(plain)
     stripped = copy.deepcopy(keys)
     del stripped["Resources"][handoff(keys)[0]]
-    for name in (Output.LOGZIO_SETTINGS_ID, Output.LOGZIO_TEST):
+    for name in (Output.LOGZIO_SETTINGS_ID, Output.LOGZIO_TEST, Output.LOGZIO_API_URL,
+                 Output.LOGZIO_API_TOKEN_SECRET):
         del stripped["Outputs"][name]
     policy = stripped["Resources"][probe_policy(keys)[0]]["Properties"]["PolicyDocument"]
     policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "ReadLogzioApiToken"]
