@@ -38,6 +38,14 @@ class BadRequest(ValueError):
     """A resource property is missing or malformed: a template problem, not a permission one."""
 
 
+def required_property(props: Mapping[str, Any], name: str) -> str:
+    """A resource property that must be a non-empty string (CloudFormation hands them so)."""
+    value = props.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"resource property {name} is missing: redeploy the stack as synthesized")
+    return value
+
+
 @dataclass(frozen=True)
 class ProbeProperties:
     bucket_name: str
@@ -55,10 +63,7 @@ class ProbeProperties:
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> "ProbeProperties":
         def required(name: str) -> str:
-            value = props.get(name)
-            if not isinstance(value, str) or not value:
-                raise BadRequest(f"resource property {name} is missing: redeploy the stack as synthesized")
-            return value
+            return required_property(props, name)
 
         def seconds(name: str, default: float) -> float:
             # CloudFormation hands every scalar property to the handler as a string.

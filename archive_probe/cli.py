@@ -738,23 +738,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except ArgumentsRefused as refused:
         _write_usage_error(parser, refused, argv, out, err)
         return EXIT_NO_VERDICT
-    if args.command == "status":
-        from . import status
-        found = status.read(args.stack, args.region, args.profile, args.endpoint_url)
-        if args.json:
-            status.write_json(found, out)
-        else:
-            status.write_text(found, out, err)
-        return found.exit_code
-    if args.command == "logzio-test":
-        from . import logzio_test
+    if args.command in ("status", "logzio-test"):
+        # Commands about a deployed stack: each module reads, then renders as text or JSON.
+        from . import logzio_test, status
+        module, read = ((status, status.read) if args.command == "status"
+                        else (logzio_test, logzio_test.run))
         with _logging(False, err):
-            tested = logzio_test.run(args.stack, args.region, args.profile, args.endpoint_url)
+            result = read(args.stack, args.region, args.profile, args.endpoint_url)
         if args.json:
-            logzio_test.write_json(tested, out)
+            module.write_json(result, out)
         else:
-            logzio_test.write_text(tested, out, err)
-        return tested.exit_code
+            module.write_text(result, out, err)
+        return result.exit_code
     with _logging(args.verbose, err):
         outcome = check(args)
     if args.json:

@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
-from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, Responder
+from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, Responder, required_property
 from .logzio_api import LogzioApi, LogzioApiError, archive_body, find_s3_setting
 from .names import Attribute, Property
 
@@ -80,10 +80,7 @@ class HandoffProperties:
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> "HandoffProperties":
         def required(name: str) -> str:
-            value = props.get(name)
-            if not isinstance(value, str) or not value:
-                raise BadRequest(f"resource property {name} is missing: redeploy the stack as synthesized")
-            return value
+            return required_property(props, name)
 
         on_delete = str(props.get(Property.ON_DELETE) or "disable").strip().lower()
         if on_delete not in ("disable", "keep"):
