@@ -63,6 +63,10 @@ class S3Access:
         )
         return response.get("VersionId")
 
+    def head_version(self, key: str) -> str | None:
+        """The version id of `key` (None on an unversioned bucket)."""
+        return self.client.head_object(Bucket=self.bucket, Key=key).get("VersionId")
+
     def list_keys(self, prefix: str) -> list[str]:
         response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=10)
         return [item["Key"] for item in response.get("Contents", [])]

@@ -274,7 +274,16 @@ def _archive_and_restore(user: S3Access, key: str, retrier: Retrier, failure: Ca
     try:
         written.append(retrier.call("PutObject", lambda: user.put_new_object(key, body)))
         results[checks.PUT_OBJECT] = CheckResult(checks.PUT_OBJECT, Status.GRANTED, detail=f"wrote {key}")
-    except (ClientError, BotoCoreError) as error:
+    except ClientError as error:
+        if error_code(error) not in ("PreconditionFailed", "412"):
+            results[checks.PUT_OBJECT] = failure(checks.PUT_OBJECT, error)
+        else:
+            # The key is new and ours alone: it exists because an earlier try of ours was
+            # written and its answer lost (a timeout, a dropped connection). The write works.
+            written.append(_version_of(user, key))
+            results[checks.PUT_OBJECT] = CheckResult(
+                checks.PUT_OBJECT, Status.GRANTED, detail=f"wrote {key} (an earlier try's answer was lost)")
+    except BotoCoreError as error:
         results[checks.PUT_OBJECT] = failure(checks.PUT_OBJECT, error)
 
     # 2. Restore, step one: list, and see the object just written.
@@ -294,6 +303,16 @@ def _archive_and_restore(user: S3Access, key: str, retrier: Retrier, failure: Ca
     # 3. Restore, step two: read the object back and compare.
     results[checks.GET_OBJECT] = _check_read(user, key, body, bool(written), results, retrier, failure)
     return results
+
+
+def _version_of(user: S3Access, key: str) -> str | None:
+    """The probe object's version id, to remove exactly it; None when it cannot be read
+    (an unversioned bucket, or no s3:GetObject): the object is then removed by key."""
+    try:
+        return user.head_version(key)
+    except (ClientError, BotoCoreError) as error:
+        log.info("could not read the version of %s: %s", key, error_code(error))
+        return None
 
 
 def _locate(user: S3Access, retrier: Retrier, failure: Callable) -> tuple[CheckResult, str | None]:

@@ -553,3 +553,28 @@ def test_a_cancelled_probe_starts_no_further_try(principal, cleaner):
                                                 cancelled=lambda: bool(cancelled)), clock)
     assert report.abort.error_code == "OutOfTime"
     assert report.abort.what == "The probe ran out of time before PutObject."
+
+
+def test_a_write_whose_answer_was_lost_is_granted_and_removed(principal, cleaner):
+    """The first try timed out after S3 stored the object; the retry meets our own unique key
+    (If-None-Match: *): 412. The write works, and the object is removed, version and all."""
+    from botocore.exceptions import ReadTimeoutError
+
+    tries = []
+    real_put = principal[0].put_new_object
+
+    def lost_then_conflict(key, body):
+        tries.append(key)
+        if len(tries) == 1:
+            raise ReadTimeoutError(endpoint_url="https://s3.example")
+        raise ClientError({"Error": {"Code": "PreconditionFailed", "Message": "At least one of the "
+                                     "pre-conditions you specified did not hold"}}, "PutObject")
+
+    principal[0].put_new_object = lost_then_conflict
+    principal[1].stub.add_response("head_object", {"VersionId": "v1"}, {"Bucket": BUCKET, "Key": KEY})
+    principal[1].list().get().locate().tail()
+    cleaner[1].delete(version="v1")
+    report = probe(principal, cleaner, Patience(key_propagation=90, policy_settling=0, hard_deadline=2000.0))
+    assert report.ok and report.left_behind is None and report.probe_version_id == "v1"
+    assert "earlier try's answer was lost" in report.check(checks.PUT_OBJECT).detail
+    assert len(tries) == 2 and real_put is not None
