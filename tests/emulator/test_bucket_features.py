@@ -11,6 +11,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.emulator.stacks import user_credentials
+
 ARCHIVE = {"Id": "cheap", "Status": "Enabled", "Tierings": [{"Days": 90, "AccessTier": "ARCHIVE_ACCESS"}]}
 DEEP_TAGGED = {"Id": "cold", "Status": "Enabled",
                "Filter": {"And": {"Prefix": "exports/", "Tags": [{"Key": "team", "Value": "ops"},
@@ -25,17 +27,9 @@ def _bucket(emu, prefix="feat"):
     return name
 
 
-def _user_with(emu, statements):
-    iam, n = emu.client("iam"), uuid.uuid4().hex[:8]
-    iam.create_user(UserName=f"u-{n}")
-    iam.put_user_policy(UserName=f"u-{n}", PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": statements}))
-    key = iam.create_access_key(UserName=f"u-{n}")["AccessKey"]
-    return emu.client("s3", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
-
-
 def _allowed(emu, bucket, *actions):
-    return _user_with(emu, [{"Effect": "Allow", "Action": list(actions), "Resource": f"arn:aws:s3:::{bucket}"}])
+    return emu.client("s3", **user_credentials(
+        emu, [{"Effect": "Allow", "Action": list(actions), "Resource": f"arn:aws:s3:::{bucket}"}]))
 
 
 def _error(call):
@@ -218,9 +212,9 @@ def test_bucket_policy_and_bucket_list_are_authorized_as_aws_does(emu):
     when there is none; ListBuckets(MaxBuckets) is s3:ListAllMyBuckets."""
     s3, bucket = emu.client("s3"), _bucket(emu, "policy")
     lister = _allowed(emu, bucket, "s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject")
-    reader = _user_with(emu, [
+    reader = emu.client("s3", **user_credentials(emu, [
         {"Effect": "Allow", "Action": "s3:GetBucketPolicy", "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}])
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]))
     assert _error(lambda: lister.get_bucket_policy(Bucket=bucket))[0] == "AccessDenied"
     assert _error(lambda: lister.list_buckets(MaxBuckets=1))[0] == "AccessDenied"
     assert _error(lambda: reader.get_bucket_policy(Bucket=bucket))[0] == "NoSuchBucketPolicy"

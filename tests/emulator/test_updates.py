@@ -9,6 +9,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.emulator.stacks import deployed, events, outputs, update_stack, user_credentials
+
 HANDLER = r'''
 import json, urllib.request
 
@@ -69,46 +71,25 @@ def day_two(serial=1, bucket_name=None, outcome="SUCCESS", output_note="v1"):
     })
 
 
-def _outputs(stack):
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-
-
-def _events(cfn, name):
-    return list(reversed(cfn.describe_stack_events(StackName=name)["StackEvents"]))  # oldest first
-
-
-def _deployed(emu, wait_stack, template, name=None):
-    cfn, name = emu.client("cloudformation"), name or f"d2-{uuid.uuid4().hex[:8]}"
-    cfn.create_stack(StackName=name, TemplateBody=template, Capabilities=["CAPABILITY_IAM"])
-    stack = wait_stack(cfn, name)
-    assert stack["StackStatus"] == "CREATE_COMPLETE", _events(cfn, name)
-    return cfn, name, _outputs(stack)
-
-
-def _update(cfn, wait_stack, name, template):
-    cfn.update_stack(StackName=name, TemplateBody=template, Capabilities=["CAPABILITY_IAM"])
-    return wait_stack(cfn, name)
-
-
 def _requests(emu, function_name):
     """What the custom resource's handler was sent, oldest first (from its CloudWatch logs)."""
     logs = emu.client("logs")
-    events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function_name}")["events"]
-    return [json.loads(e["message"].split("REQUEST ", 1)[1]) for e in events if "REQUEST " in e["message"]]
+    logged = logs.filter_log_events(logGroupName=f"/aws/lambda/{function_name}")["events"]
+    return [json.loads(e["message"].split("REQUEST ", 1)[1]) for e in logged if "REQUEST " in e["message"]]
 
 
 def test_key_rotation_replaces_the_key_and_the_secret_and_probe_follow(emu, wait_stack):
     """stack_update: dependents of a replaced resource are updated (moto left the secret
     holding the deleted key); the old key goes in the cleanup phase, after the probe."""
-    cfn, name, before = _deployed(emu, wait_stack, day_two(serial=1))
-    stack = _update(cfn, wait_stack, name, day_two(serial=2))
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", _events(cfn, name)
-    after = _outputs(stack)
+    cfn, name, before = deployed(emu, wait_stack, day_two(serial=1))
+    stack = update_stack(cfn, wait_stack, name, day_two(serial=2))
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", events(cfn, name)
+    after = outputs(stack)
     secret = json.loads(emu.client("secretsmanager").get_secret_value(SecretId=after["SecretArn"])["SecretString"])
     keys = emu.client("iam").list_access_keys(UserName=after["UserName"])["AccessKeyMetadata"]
     assert [k["AccessKeyId"] for k in keys] == [secret["accessKeyId"]] == [after["ProbedKey"]]
     assert after["ProbedKey"] != before["ProbedKey"]
-    steps = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in _events(cfn, name)]
+    steps = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events(cfn, name)]
     update = steps[steps.index((name, "UPDATE_IN_PROGRESS")):]
     assert update.index(("Key", "UPDATE_COMPLETE")) < update.index(("Secret", "UPDATE_COMPLETE")) \
         < update.index(("Probe", "UPDATE_COMPLETE")) < update.index((name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")) \
@@ -117,10 +98,10 @@ def test_key_rotation_replaces_the_key_and_the_secret_and_probe_follow(emu, wait
 
 def test_update_that_changes_no_resource_touches_none(emu, wait_stack):
     """stack_update: resolved properties are compared, so an output-only change updates nothing."""
-    cfn, name, _ = _deployed(emu, wait_stack, day_two())
-    stack = _update(cfn, wait_stack, name, day_two(output_note="v2"))
+    cfn, name, _ = deployed(emu, wait_stack, day_two())
+    stack = update_stack(cfn, wait_stack, name, day_two(output_note="v2"))
     assert stack["StackStatus"] == "UPDATE_COMPLETE"
-    steps = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in _events(cfn, name)]
+    steps = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events(cfn, name)]
     update = steps[steps.index((name, "UPDATE_IN_PROGRESS")):]
     assert [step for step in update if step[0] != name] == []
 
@@ -129,17 +110,17 @@ def test_removing_the_bucket_name_replaces_the_bucket_and_retains_the_old_one(em
     """stack_update: BucketName removed = replacement (moto kept the bucket); dependents
     point at the new bucket; UpdateReplacePolicy Retain keeps the old one."""
     old = f"acme-{uuid.uuid4().hex[:8]}"
-    cfn, name, _ = _deployed(emu, wait_stack, day_two(bucket_name=old))
-    stack = _update(cfn, wait_stack, name, day_two())
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", _events(cfn, name)
-    new = _outputs(stack)["BucketName"]
+    cfn, name, _ = deployed(emu, wait_stack, day_two(bucket_name=old))
+    stack = update_stack(cfn, wait_stack, name, day_two())
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", events(cfn, name)
+    new = outputs(stack)["BucketName"]
     assert new != old
     names = [b["Name"] for b in emu.client("s3").list_buckets()["Buckets"]]
     assert old in names and new in names
-    user = _outputs(stack)["UserName"]
+    user = outputs(stack)["UserName"]
     document = emu.client("iam").get_user_policy(UserName=user, PolicyName="logzio")["PolicyDocument"]
     assert document["Statement"][0]["Resource"] == f"arn:aws:s3:::{new}"
-    assert ("Bucket", "DELETE_SKIPPED") in [(e["LogicalResourceId"], e["ResourceStatus"]) for e in _events(cfn, name)]
+    assert ("Bucket", "DELETE_SKIPPED") in [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events(cfn, name)]
 
 
 def test_failed_update_restores_the_old_resources_and_deletes_what_it_created(emu, wait_stack):
@@ -148,13 +129,13 @@ def test_failed_update_restores_the_old_resources_and_deletes_what_it_created(em
     policy back on the old bucket, and the custom resource sent an Update with its old
     properties."""
     old = f"acme-{uuid.uuid4().hex[:8]}"
-    cfn, name, before = _deployed(emu, wait_stack, day_two(bucket_name=old))
-    stack = _update(cfn, wait_stack, name, day_two(outcome="FAILED"))
-    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", _events(cfn, name)
-    assert _outputs(stack)["BucketName"] == old
+    cfn, name, before = deployed(emu, wait_stack, day_two(bucket_name=old))
+    stack = update_stack(cfn, wait_stack, name, day_two(outcome="FAILED"))
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", events(cfn, name)
+    assert outputs(stack)["BucketName"] == old
     bucket = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Bucket")["StackResourceDetail"]
     assert bucket["PhysicalResourceId"] == old
-    created = [e["PhysicalResourceId"] for e in _events(cfn, name)
+    created = [e["PhysicalResourceId"] for e in events(cfn, name)
                if e["LogicalResourceId"] == "Bucket" and e["ResourceStatus"] == "UPDATE_COMPLETE"][0]
     names = [b["Name"] for b in emu.client("s3").list_buckets()["Buckets"]]
     assert created != old and created not in names and old in names
@@ -181,12 +162,12 @@ def test_use_previous_value_of_a_defaulted_ssm_parameter(emu, wait_stack):
     previous = [{"ParameterKey": "Version", "UsePreviousValue": True}]
     cfn.update_stack(StackName=name, TemplateBody=template("b"), Parameters=previous)
     stack = wait_stack(cfn, name)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE" and _outputs(stack)["Version"] == "21"
+    assert stack["StackStatus"] == "UPDATE_COMPLETE" and outputs(stack)["Version"] == "21"
     cfn.create_change_set(StackName=name, ChangeSetName="next", ChangeSetType="UPDATE",
                           TemplateBody=template("c"), Parameters=previous)
     cfn.execute_change_set(StackName=name, ChangeSetName="next")
     stack = wait_stack(cfn, name)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE" and _outputs(stack)["Version"] == "21"
+    assert stack["StackStatus"] == "UPDATE_COMPLETE" and outputs(stack)["Version"] == "21"
 
 
 def test_missing_change_set_deletes_quietly_and_is_not_found(emu):
@@ -199,7 +180,7 @@ def test_missing_change_set_deletes_quietly_and_is_not_found(emu):
 
 def test_bucket_settings_of_the_template_are_applied_and_readable(emu, wait_stack):
     """bucket_settings: moto applied only encryption and tags."""
-    cfn, name, found = _deployed(emu, wait_stack, day_two())
+    cfn, name, found = deployed(emu, wait_stack, day_two())
     s3, bucket = emu.client("s3"), found["BucketName"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
@@ -219,22 +200,13 @@ def test_a_bucket_that_holds_objects_is_not_deleted(emu, wait_stack):
                            "Outputs": {"Name": {"Value": {"Ref": "Bucket"}}}})
     cfn, name = emu.client("cloudformation"), f"full-{uuid.uuid4().hex[:8]}"
     cfn.create_stack(StackName=name, TemplateBody=template)
-    bucket = _outputs(wait_stack(cfn, name))["Name"]
+    bucket = outputs(wait_stack(cfn, name))["Name"]
     emu.client("s3").put_object(Bucket=bucket, Key="logs/archive.gz", Body=b"x")
     cfn.delete_stack(StackName=name)
     assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "DELETE_FAILED"
-    reasons = [e.get("ResourceStatusReason", "") for e in _events(cfn, name) if e["ResourceStatus"] == "DELETE_FAILED"]
+    reasons = [e.get("ResourceStatusReason", "") for e in events(cfn, name) if e["ResourceStatus"] == "DELETE_FAILED"]
     assert any("not empty" in reason for reason in reasons), reasons
     assert emu.client("s3").get_object(Bucket=bucket, Key="logs/archive.gz")["Body"].read() == b"x"
-
-
-def _user_with(emu, statements):
-    iam, n = emu.client("iam"), uuid.uuid4().hex[:8]
-    iam.create_user(UserName=f"u-{n}")
-    iam.put_user_policy(UserName=f"u-{n}", PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": statements}))
-    key = iam.create_access_key(UserName=f"u-{n}")["AccessKey"]
-    return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
 
 
 def test_ownership_controls_are_authorized_as_their_own_action(emu):
@@ -245,8 +217,8 @@ def test_ownership_controls_are_authorized_as_their_own_action(emu):
     s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={
         "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
     arn = f"arn:aws:s3:::{bucket}"
-    lister = emu.client("s3", **_user_with(emu, [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn}]))
-    reader = emu.client("s3", **_user_with(emu, [{"Effect": "Allow", "Action": "s3:GetBucketOwnershipControls",
+    lister = emu.client("s3", **user_credentials(emu, [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn}]))
+    reader = emu.client("s3", **user_credentials(emu, [{"Effect": "Allow", "Action": "s3:GetBucketOwnershipControls",
                                                   "Resource": arn}]))
     with pytest.raises(ClientError) as denied:
         lister.get_bucket_ownership_controls(Bucket=bucket)
@@ -261,7 +233,7 @@ def test_describe_stacks_is_authorized_on_the_stack_arn(emu, wait_stack):
     stack_id = cfn.create_stack(StackName=name, TemplateBody=json.dumps(
         {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}))["StackId"]
     wait_stack(cfn, name)
-    creds = _user_with(emu, [{"Effect": "Allow", "Action": "cloudformation:DescribeStacks", "Resource": stack_id}])
+    creds = user_credentials(emu, [{"Effect": "Allow", "Action": "cloudformation:DescribeStacks", "Resource": stack_id}])
     user = emu.client("cloudformation", **creds)
     assert user.describe_stacks(StackName=stack_id)["Stacks"][0]["StackName"] == name
     assert user.describe_stacks(StackName=name)["Stacks"][0]["StackId"] == stack_id

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.emulator.stacks import deployed, events, outputs, update_stack
+
 from emulator.alarms import evaluate
 
 NAMESPACE = "LogzioArchive"
@@ -80,26 +82,8 @@ def watch(threshold=1, expression="rate(6 hours)", display="Archive alarms", ala
     })
 
 
-def _outputs(stack):
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-
-
-def _events(cfn, name):
-    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason"))
-            for e in reversed(cfn.describe_stack_events(StackName=name)["StackEvents"])]
-
-
-def _deployed(emu, wait_stack, template):
-    cfn, name = emu.client("cloudformation"), f"watch-{uuid.uuid4().hex[:8]}"
-    cfn.create_stack(StackName=name, TemplateBody=template, Capabilities=["CAPABILITY_IAM"])
-    stack = wait_stack(cfn, name)
-    assert stack["StackStatus"] == "CREATE_COMPLETE", _events(cfn, name)
-    return cfn, name, _outputs(stack)
-
-
-def _update(cfn, wait_stack, name, template):
-    cfn.update_stack(StackName=name, TemplateBody=template, Capabilities=["CAPABILITY_IAM"])
-    return wait_stack(cfn, name)
+def _event_rows(cfn, name):
+    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events(cfn, name)]
 
 
 def _alarm(emu, name):
@@ -120,7 +104,7 @@ def test_watch_stack_is_created_updated_in_place_and_deleted(emu, wait_stack):
     created none of the schedule, alarm, topic policy or subscription ("NOT created"; an
     output of Alarm.Arn failed CreateStack with a 500), replaced the topic on any update (new
     ARN, subscription and policy gone), and answered GetSchedule SignatureDoesNotMatch."""
-    cfn, name, out = _deployed(emu, wait_stack, watch())
+    cfn, name, out = deployed(emu, wait_stack, prefix="watch", template=watch())
     sns, scheduler = emu.client("sns"), emu.client("scheduler")
     alarm = _alarm(emu, out["Alarm"])
     assert out["Alarm"].startswith(f"{name}-Alarm-") and alarm["AlarmArn"] == out["AlarmArn"]
@@ -145,16 +129,16 @@ def test_watch_stack_is_created_updated_in_place_and_deleted(emu, wait_stack):
     assert (physical["Alarm"], physical["Schedule"], physical["Subscription"]) == \
         (out["Alarm"], out["Schedule"], out["Subscription"])
 
-    stack = _update(cfn, wait_stack, name, watch(threshold=2, expression="cron(0 */2 * * ? *)", display="Watch"))
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", _events(cfn, name)
-    assert _outputs(stack) == out  # every resource kept its physical id
+    stack = update_stack(cfn, wait_stack, name, watch(threshold=2, expression="cron(0 */2 * * ? *)", display="Watch"))
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", _event_rows(cfn, name)
+    assert outputs(stack) == out  # every resource kept its physical id
     assert _alarm(emu, out["Alarm"])["Threshold"] == 2.0
     assert scheduler.get_schedule(Name=out["Schedule"])["ScheduleExpression"] == "cron(0 */2 * * ? *)"
     attributes = sns.get_topic_attributes(TopicArn=out["Topic"])["Attributes"]
     assert attributes["DisplayName"] == "Watch" and "EnforceSSL" in attributes["Policy"]
     assert [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=out["Topic"])["Subscriptions"]] \
         == [out["Subscription"]]
-    updated = {lid for lid, status, _ in _events(cfn, name) if status == "UPDATE_COMPLETE"}
+    updated = {lid for lid, status, _ in _event_rows(cfn, name) if status == "UPDATE_COMPLETE"}
     assert updated == {name, "Alarm", "Schedule", "Topic"}
 
     cfn.delete_stack(StackName=name)
@@ -170,15 +154,15 @@ def test_new_alarm_and_schedule_names_replace_them(emu, wait_stack):
     and the old one goes in the cleanup phase (without the entries, the update kept the
     old alarm and schedule under their old names)."""
     n = uuid.uuid4().hex[:6]
-    cfn, name, out = _deployed(emu, wait_stack, watch(alarm_name=f"health-{n}", schedule_name=f"recheck-{n}"))
-    stack = _update(cfn, wait_stack, name, watch(alarm_name=f"health2-{n}", schedule_name=f"recheck2-{n}"))
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", _events(cfn, name)
-    after = _outputs(stack)
+    cfn, name, out = deployed(emu, wait_stack, prefix="watch", template=watch(alarm_name=f"health-{n}", schedule_name=f"recheck-{n}"))
+    stack = update_stack(cfn, wait_stack, name, watch(alarm_name=f"health2-{n}", schedule_name=f"recheck2-{n}"))
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", _event_rows(cfn, name)
+    after = outputs(stack)
     assert (after["Alarm"], after["Schedule"]) == (f"health2-{n}", f"recheck2-{n}")
     assert _alarm(emu, f"health-{n}") is None and _alarm(emu, f"health2-{n}")["AlarmActions"] == [out["Topic"]]
     names = [s["Name"] for s in emu.client("scheduler").list_schedules(NamePrefix="recheck")["Schedules"]]
     assert f"recheck-{n}" not in names and f"recheck2-{n}" in names
-    steps = [(lid, status) for lid, status, _ in _events(cfn, name)]
+    steps = [(lid, status) for lid, status, _ in _event_rows(cfn, name)]
     assert steps.index(("Alarm", "UPDATE_COMPLETE")) < steps.index((name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")) \
         < steps.index(("Alarm", "DELETE_COMPLETE"))
 
@@ -187,10 +171,10 @@ def test_failed_update_rolls_the_alarm_back(emu, wait_stack):
     """alarm_model and scheduler_model under stack_update's rollback: the alarm updated
     before an invalid schedule expression failed gets its old threshold back (moto had no
     alarm to update, and accepted any expression)."""
-    cfn, name, out = _deployed(emu, wait_stack, watch())
-    stack = _update(cfn, wait_stack, name, watch(threshold=5, expression="rate(0 hours)"))
-    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", _events(cfn, name)
-    failed = [reason for lid, status, reason in _events(cfn, name) if (lid, status) == ("Schedule", "UPDATE_FAILED")]
+    cfn, name, out = deployed(emu, wait_stack, prefix="watch", template=watch())
+    stack = update_stack(cfn, wait_stack, name, watch(threshold=5, expression="rate(0 hours)"))
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", _event_rows(cfn, name)
+    failed = [reason for lid, status, reason in _event_rows(cfn, name) if (lid, status) == ("Schedule", "UPDATE_FAILED")]
     assert failed and "Invalid Schedule Expression rate(0 hours)" in failed[0]
     assert _alarm(emu, out["Alarm"])["Threshold"] == 1.0
     assert emu.client("scheduler").get_schedule(Name=out["Schedule"])["ScheduleExpression"] == "rate(6 hours)"
@@ -203,7 +187,7 @@ def test_alarm_definition_errors_fail_the_resource(emu, wait_stack):
     cfn, name = emu.client("cloudformation"), f"watch-{uuid.uuid4().hex[:8]}"
     cfn.create_stack(StackName=name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
     assert wait_stack(cfn, name)["StackStatus"] == "ROLLBACK_COMPLETE"
-    reasons = [reason for lid, status, reason in _events(cfn, name) if (lid, status) == ("Alarm", "CREATE_FAILED")]
+    reasons = [reason for lid, status, reason in _event_rows(cfn, name) if (lid, status) == ("Alarm", "CREATE_FAILED")]
     assert reasons and "Period 45" in reasons[0]
 
 
@@ -344,7 +328,7 @@ def test_evaluation_treats_missing_data_as_the_alarm_says(emu):
 def test_alarm_notification_reaches_the_topic_when_cloudwatch_may_publish(emu, wait_stack):
     """emulator.alarms with the watch stack (a topic policy and a key policy that let
     cloudwatch.amazonaws.com publish): ALARM, then OK, each reach an SQS subscriber."""
-    cfn, name, out = _deployed(emu, wait_stack, watch())
+    cfn, name, out = deployed(emu, wait_stack, prefix="watch", template=watch())
     sqs = emu.client("sqs")
     queue = sqs.create_queue(QueueName=f"inbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
