@@ -22,7 +22,7 @@ def build_app(context: dict | None = None, settings: AppSettings | None = None, 
     settings = settings or AppSettings.from_context(context or {})
     app = cdk.App(context=context, outdir=outdir)
     for archive in settings.archives:
-        ArchiveStack(app, archive.stack_name, settings=archive,
+        ArchiveStack(app, archive.stack_name, archive=archive,
                      env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
                                          region=archive.region or os.environ.get("CDK_DEFAULT_REGION")))
     # cdk-nag's AwsSolutions pack runs on every synth; an unacknowledged finding fails it.

@@ -1,4 +1,4 @@
-"""Time `python -m archive_probe check` against Logz.io's manual test and against the floor
+"""Time `logzio-archive check` against Logz.io's manual test and against the floor
 of any Python + boto3 tool, on one emulator bucket.
 
 Logz.io's guide has the user test an IAM user by hand: create a dummy file, then
@@ -110,7 +110,7 @@ def _run(cmd: list[str], env: dict[str, str], cwd: str) -> None:
 
 
 def check_command(emu: Emulator) -> list[list[str]]:
-    return [[sys.executable, "-m", "archive_probe", "check", "--bucket", BUCKET, "--region", REGION,
+    return [[sys.executable, "-m", "logzio_s3_archive_runtime", "check", "--bucket", BUCKET, "--region", REGION,
              "--endpoint-url", emu.endpoint_url]]
 
 
@@ -147,7 +147,7 @@ def _version(cmd: list[str]) -> str:
     return (proc.stdout or proc.stderr).strip()
 
 
-CHECK = "archive_probe check (1 command, 4 checks)"
+CHECK = "logzio_s3_archive_runtime check (1 command, 4 checks)"
 MANUAL_AWS = "manual: aws s3 mv + ls + cp (aws CLI)"
 MANUAL_BOTO3 = "manual: boto3 stand-in for mv + ls + cp"
 BARE = "bare: python -c 'import boto3' + 1 call"

@@ -4,9 +4,9 @@ A key or a policy that becomes effective while the probe waits should be seen at
 second later, at any point of the wait (issue 9, item 3). Lateness = the time the probe
 receives its first successful answer minus the time T the call started to succeed.
 
-Two measurements, both of the code as it is (archive_probe.probe):
+Two measurements, both of the code as it is (logzio_s3_archive_runtime.probe):
 
-* virtual sweep: archive_probe.probe.Retrier with a VirtualClock (its sleep advances
+* virtual sweep: logzio_s3_archive_runtime.probe.Retrier with a VirtualClock (its sleep advances
   time instead of waiting) calls a stub that answers AccessDenied (a policy propagating)
   or InvalidAccessKeyId (a key propagating) until T and succeeds from T on, for T spread
   densely across the whole wait (every --step seconds up to the deadline). Each call
@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from archive_probe.aws import S3Access
-from archive_probe.probe import Clock, Patience, Retrier, new_probe_key
+from logzio_s3_archive_runtime.aws import S3Access
+from logzio_s3_archive_runtime.probe import Clock, Patience, Retrier, new_probe_key
 
 TARGET_SECONDS = 1.0
 #: The Lambda's defaults (keyDeadlineSeconds, settleSeconds): the windows swept.
@@ -155,7 +155,7 @@ def realtime(emu, bucket: str, policy_flips=POLICY_FLIPS, key_flips=KEY_FLIPS) -
     import boto3
     from moto.iam.models import iam_backends
 
-    from archive_probe.aws import CLIENT_CONFIG
+    from logzio_s3_archive_runtime.aws import CLIENT_CONFIG
 
     iam, s3 = emu.client("iam"), emu.client("s3")
     try:

@@ -29,7 +29,7 @@ from typing import Any, Sequence
 
 from botocore.exceptions import ClientError
 
-from archive_probe.names import Metric, Output, WatchOutput
+from logzio_s3_archive_runtime.names import Metric, Output, WatchOutput
 from stacks.settings import AppSettings, SettingsError
 
 from . import schedules
@@ -216,7 +216,7 @@ def print_recheck(stack: str, result: dict) -> None:
           f"{Metric.NAMESPACE}/{Metric.HEALTHY} = {result.get('healthy')})")
     print(f"  newest archive: {'none yet' if age is None else f'{age:g} hours old'}")
     print(f"  verdict:  {result.get('summary')}")
-    print(f"  later:    python -m archive_probe status --stack {stack}")
+    print(f"  later:    logzio-archive status --stack {stack}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,1 +1,1 @@
-"""CDK construct code of logzio-s3-archive (the runtime is archive_probe/)."""
+"""The app: cdk.json settings -> ArchiveStack -> the library's LogzioArchive (src/logzio_s3_archive)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from archive_probe.probe import Patience
+from logzio_s3_archive_runtime.probe import Patience
 from bench import demo_phases, lateness, suite
 from emulator import demo
 

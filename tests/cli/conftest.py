@@ -18,8 +18,8 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 import boto3  # noqa: E402
 import pytest  # noqa: E402
 
-from archive_probe import checks  # noqa: E402
-from archive_probe.cli import main  # noqa: E402
+from logzio_s3_archive_runtime import checks  # noqa: E402
+from logzio_s3_archive_runtime.cli import main  # noqa: E402
 from tests.cli_run import Run  # noqa: E402
 
 REGION = "us-east-1"

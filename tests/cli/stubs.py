@@ -1,4 +1,4 @@
-"""The command against stubbed S3: `archive_probe.aws.s3_client` hands out Stubber-backed
+"""The command against stubbed S3: `logzio_s3_archive_runtime.aws.s3_client` hands out Stubber-backed
 clients (tests/unit/s3stub.py), one per principal, so every bucket setting S3 can answer
 is reachable without an emulator that models it. With --stack, the stack's outputs and
 secret are replaced too (they are read through aws.stack_outputs and aws.read_access_key).
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import io
 
-from archive_probe import aws, probe
-from archive_probe.cli import main
-from archive_probe.names import Output
+from logzio_s3_archive_runtime import aws, probe
+from logzio_s3_archive_runtime.cli import main
+from logzio_s3_archive_runtime.names import Output
 from tests.cli_run import Run
 from tests.unit.s3stub import BUCKET, KEY, Script, stubbed
 

@@ -1,11 +1,11 @@
-"""`python -m archive_probe check` against moto with IAM enforcement (see conftest.py)."""
+"""`logzio-archive check` against moto with IAM enforcement (see conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from archive_probe import checks
-from archive_probe.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK
+from logzio_s3_archive_runtime import checks
+from logzio_s3_archive_runtime.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK
 
 from .conftest import (MISSING_BUCKET, PLAIN, REGION, ROLE_STACK_LOGZIO_ONLY, ROLE_STACK_TRUSTED, STACK,
                        VERSIONED, probe_objects)
@@ -223,7 +223,7 @@ def test_unknown_profile(run):
     ["--bucket", "b", "--key-deadline-seconds", "soon"],
 ])
 def test_bad_arguments(argv, capsys):
-    from archive_probe.cli import main
+    from logzio_s3_archive_runtime.cli import main
 
     assert main(["check", *argv]) == EXIT_NO_VERDICT
     assert "error:" in capsys.readouterr().err
@@ -283,7 +283,7 @@ def test_stack_with_a_role_that_does_not_trust_the_caller(run):
 
 
 def test_an_unexpected_crash_is_no_verdict_not_a_missing_permission(run, monkeypatch):
-    from archive_probe import cli
+    from logzio_s3_archive_runtime import cli
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom")

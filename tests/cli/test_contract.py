@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from archive_probe import aws
-from archive_probe.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK, main
-from archive_probe.diagnosis import EXIT_FAILED
+from logzio_s3_archive_runtime import aws
+from logzio_s3_archive_runtime.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK, main
+from logzio_s3_archive_runtime.diagnosis import EXIT_FAILED
 from tests.bucket_cases import CASES, DEEP_ARCHIVE_PREFIX, UNREADABLE
 from tests.unit.s3stub import BUCKET, KEY
 
@@ -326,7 +326,7 @@ def test_docs_json_output_documents_the_contract():
     import re
     from pathlib import Path
 
-    from archive_probe import findings
+    from logzio_s3_archive_runtime import findings
 
     page = (Path(__file__).resolve().parents[2] / "docs" / "json-output.md").read_text()
     for key in TOP_KEYS | CHECK_KEYS | {"removed", "removed_by", "delete_command", "what", "fix", "reason"}:

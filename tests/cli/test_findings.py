@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from archive_probe.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK
+from logzio_s3_archive_runtime.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK
 from tests.bucket_cases import CASES, GLACIER_ALL
 
 from .conftest import FINDINGS_PREFIX, probe_objects

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from archive_probe.cli import EXIT_NO_VERDICT, build_parser, main
+from logzio_s3_archive_runtime.cli import EXIT_NO_VERDICT, build_parser, main
 
 from .conftest import STALE_KEY_STACK, UNKNOWN_KEY_ID, VERSIONED, probe_objects
 
@@ -164,7 +164,7 @@ def test_json_no_verdict_error_is_one_document_with_notes(run):
 
 
 def test_json_unexpected_crash_is_one_document(run, monkeypatch):
-    from archive_probe import cli
+    from logzio_s3_archive_runtime import cli
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom")

@@ -1,4 +1,4 @@
-"""`archive_probe logzio-test`: Logz.io's own archive test, against the embedded Logz.io API
+"""`logzio_s3_archive_runtime logzio-test`: Logz.io's own archive test, against the embedded Logz.io API
 (emulator.logzio_api) on the session's emulator, with the stack's outputs given and real
 secrets, keys and a role in the emulator (IAM enforced). Logz.io's test writes
 `logzio-verified` to the bucket: a bucket of its own here, not the seeded ones."""
@@ -12,9 +12,9 @@ import logging
 import pytest
 from botocore.exceptions import ClientError
 
-from archive_probe import aws
-from archive_probe.cli import main
-from archive_probe.names import Output
+from logzio_s3_archive_runtime import aws
+from logzio_s3_archive_runtime.cli import main
+from logzio_s3_archive_runtime.names import Output
 from emulator.logzio_api import LogzioApiServer
 from tests.cli.conftest import policy
 
@@ -177,7 +177,7 @@ def test_a_missing_token_secret_is_no_verdict(run, stack):
 
 
 def test_an_unreachable_api_is_no_verdict(run, stack, monkeypatch):
-    monkeypatch.setattr("archive_probe.logzio_test.DEADLINE_SECONDS", 2.0)
+    monkeypatch.setattr("logzio_s3_archive_runtime.logzio_test.DEADLINE_SECONDS", 2.0)
     stack["outputs"][Output.LOGZIO_API_URL] = "http://127.0.0.1:9"  # discard: nothing listens
     code, out, err = run()
     assert code == 2

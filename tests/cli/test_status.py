@@ -1,4 +1,4 @@
-"""`archive_probe status`: the latest re-check and the alarm, read from CloudWatch."""
+"""`logzio_s3_archive_runtime status`: the latest re-check and the alarm, read from CloudWatch."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from archive_probe import aws
-from archive_probe.cli import main
+from logzio_s3_archive_runtime import aws
+from logzio_s3_archive_runtime.cli import main
 
 STACK, BUCKET = "LogzioArchive", "acme-logzio-archive"
 WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -63,7 +63,7 @@ def test_alarm_exits_1_and_says_what_to_run(cloudwatch):
     code, out, _ = run()
     assert code == 1 and "  result:          UNHEALTHY" in out
     assert "was less than the threshold" in out
-    assert f"python -m archive_probe check --stack {STACK}" in out.splitlines()[-1]
+    assert f"logzio-archive check --stack {STACK}" in out.splitlines()[-1]
 
 
 def test_json_document(cloudwatch):

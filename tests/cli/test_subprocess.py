@@ -1,4 +1,4 @@
-"""The command as an operator runs it: `python -m archive_probe check ...` in a new process."""
+"""The command as an operator runs it: `logzio-archive check ...` in a new process."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from archive_probe import checks
+from logzio_s3_archive_runtime import checks
 
 from .conftest import REGION, VERSIONED, probe_objects
 
@@ -24,7 +24,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def test_help_documents_every_option_with_an_example():
-    proc = subprocess.run([sys.executable, "-m", "archive_probe", "check", "--help"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "logzio_s3_archive_runtime", "check", "--help"], cwd=ROOT,
                           env=_env(), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
@@ -33,14 +33,14 @@ def test_help_documents_every_option_with_an_example():
     for option in options:
         assert option in text
     assert text.count("Example:") >= len(options)
-    assert "examples:" in text and "python -m archive_probe check --stack" in text
+    assert "examples:" in text and "logzio-archive check --stack" in text
     assert "exit status:" in text and "findings:" in text and "docs/json-output.md" in text
 
 
 def test_real_run_as_environment_credentials(emulator):
     key_id, secret = emulator.keys["full"]
     proc = subprocess.run(
-        [sys.executable, "-m", "archive_probe", "check", "--bucket", VERSIONED, "--region", REGION,
+        [sys.executable, "-m", "logzio_s3_archive_runtime", "check", "--bucket", VERSIONED, "--region", REGION,
          "--endpoint-url", emulator.endpoint_url, "--settle-seconds", "0", "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
         env=_env(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive_probe import checks
+from logzio_s3_archive_runtime import checks
 from tests.support import ROOT
 
 CDK = [str(ROOT / "node_modules" / ".bin" / "cdk")]

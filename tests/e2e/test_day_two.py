@@ -20,7 +20,7 @@ import pytest
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from archive_probe import checks
+from logzio_s3_archive_runtime import checks
 from emulator import cdk_deploy
 from stacks.archive_stack import ArchiveStack
 from stacks.settings import AppSettings
@@ -62,7 +62,7 @@ def assembly(tmp_path_factory, emu, name, context, statements=None):
         return str(out)
     cdk_app = App(outdir=str(out), context=FEATURE_FLAGS)
     archive = settings.archives[0]
-    ArchiveStack(cdk_app, archive.stack_name, settings=archive, policy_statements=statements,
+    ArchiveStack(cdk_app, archive.stack_name, archive=archive, policy_statements=statements,
                  env=Environment(account=emu.account, region=emu.region))
     Validations.of(cdk_app).add_plugins(AwsSolutionsChecks(cdk_app))
     cdk_app.synth()
@@ -142,7 +142,7 @@ def run_day_two(emu, assemblies) -> dict:
     policy = emu.client("iam").list_user_policies(UserName=user)["PolicyNames"][0]
     seen["policy-after-rollback"] = emu.client("iam").get_user_policy(UserName=user, PolicyName=policy)["PolicyDocument"]
     seen["check-after-rollback"] = subprocess.run(
-        [sys.executable, "-m", "archive_probe", "check", "--stack", STACK, "--json"], cwd=str(ROOT),
+        [sys.executable, "-m", "logzio_s3_archive_runtime", "check", "--stack", STACK, "--json"], cwd=str(ROOT),
         env=emu.admin_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
     seen["later"] = deploy(emu, assemblies["later"], STACK)
     seen["later-outputs"] = outputs(emu, STACK)
@@ -172,7 +172,7 @@ def run_glacier(emu, directory) -> dict:
     s3.put_bucket_versioning(Bucket=GLACIER, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_lifecycle_configuration(Bucket=GLACIER, LifecycleConfiguration={"Rules": [GLACIER_RULE]})
     code, log = deploy(emu, directory, "E2eGlacier")
-    check = subprocess.run([sys.executable, "-m", "archive_probe", "check", "--bucket", GLACIER,
+    check = subprocess.run([sys.executable, "-m", "logzio_s3_archive_runtime", "check", "--bucket", GLACIER,
                             "--region", emu.region, "--json"], cwd=ROOT, env=emu.admin_env(),
                            capture_output=True, text=True, timeout=120)
     return {"deploy": (code, log), "status": stack_of(emu, "E2eGlacier")["StackStatus"],
@@ -266,7 +266,7 @@ def test_a_failed_update_rolls_back_to_the_old_policy_and_the_stack_deploys_agai
     assert code == 0, log
     assert day_two["later-outputs"]["ProbeVerdict"] == (
         "not checked during rollback: the settings before the failed update are back; re-check them "
-        f"with: python -m archive_probe check --stack {STACK}")
+        f"with: logzio-archive check --stack {STACK}")
 
 
 def test_destroy_keeps_the_bucket_and_every_archive_byte_for_byte(day_two, emu):

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from archive_probe import checks
+from logzio_s3_archive_runtime import checks
 from emulator import cdk_deploy
 from tests.e2e import variant_app
 from tests.e2e.support import CDK, probe_objects, stack_of

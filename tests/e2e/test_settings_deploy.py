@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from archive_probe import checks
+from logzio_s3_archive_runtime import checks
 from emulator import cdk_deploy
 from tests.e2e.support import CDK, outputs, probe_objects, stack_of
 from tests.support import ROOT

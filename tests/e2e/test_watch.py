@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from archive_probe.names import Metric, Output, WatchOutput
+from logzio_s3_archive_runtime.names import Metric, Output, WatchOutput
 from emulator import schedules
 from emulator.alarms import evaluate
 from tests.e2e.support import outputs
@@ -44,7 +44,7 @@ def recheck_log_lines(emu, function_name):
 
 
 def status(emu, stack):
-    return subprocess.run([sys.executable, "-m", "archive_probe", "status", "--stack", stack, "--json"],
+    return subprocess.run([sys.executable, "-m", "logzio_s3_archive_runtime", "status", "--stack", stack, "--json"],
                           cwd=ROOT, env=emu.admin_env(), capture_output=True, text=True, timeout=60)
 
 

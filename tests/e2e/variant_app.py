@@ -8,9 +8,11 @@ from aws_cdk import App, Environment, Validations
 from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 
-from archive_probe import checks
-from stacks.archive_stack import ArchiveStack, logzio_policy_statements
-from stacks.settings import ArchiveSettings
+from logzio_s3_archive_runtime import checks
+from logzio_s3_archive.principal import logzio_policy_statements
+from logzio_s3_archive.settings import ArchiveSettings
+from stacks.archive_stack import ArchiveStack
+from stacks.settings import ArchiveEntry
 
 
 def without(action: str):
@@ -49,8 +51,9 @@ def build(outdir: str, context: dict, account: str, region: str) -> App:
     app = App(outdir=outdir, context=context)
     for name, (statements, _) in VARIANTS.items():
         # No settling wait: the emulator's IAM is consistent at once.
-        settings = ArchiveSettings(stack_name=name, bucket_name=bucket_name(name), settle_seconds=0)
-        ArchiveStack(app, name, settings=settings, policy_statements=statements,
+        entry = ArchiveEntry(stack_name=name, settings=ArchiveSettings(bucket_name=bucket_name(name),
+                                                                      settle_seconds=0))
+        ArchiveStack(app, name, archive=entry, policy_statements=statements,
                      env=Environment(account=account, region=region))
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

@@ -7,7 +7,7 @@ the Lambda's credentials with an external id, and two stacks for `check --stack`
 
 Harness: the runtime reaches AWS only through one FaultServer (net.py), which forwards to
 the emulator unless a test scripts a fault; CloudFormation's response URL is a ResponseURL.
-`invoke` runs archive_probe.handler.handler in-process, `cli` runs archive_probe.cli.main
+`invoke` runs logzio_s3_archive_runtime.handler.handler in-process, `cli` runs logzio_s3_archive_runtime.cli.main
 in-process; both return everything the run left behind, and `assert_answered` /
 `assert_no_verdict` hold each run to the suite's promises:
 
@@ -38,8 +38,8 @@ from typing import Any
 import boto3
 import pytest
 
-from archive_probe import aws, cfn, checks, handler, probe
-from archive_probe.cli import main as cli_main
+from logzio_s3_archive_runtime import aws, cfn, checks, handler, probe
+from logzio_s3_archive_runtime.cli import main as cli_main
 from tests.cli_run import Run
 
 from .net import FaultServer, ResponseURL
@@ -272,7 +272,7 @@ def spies(monkeypatch):
 
     def client(self, service_name, *args, **kwargs):
         made = real_client(self, service_name, *args, **kwargs)
-        if sys._getframe(1).f_globals.get("__name__", "").startswith("archive_probe"):
+        if sys._getframe(1).f_globals.get("__name__", "").startswith("logzio_s3_archive_runtime"):
             found.clients.append((service_name, made.meta.config))  # the runtime's, not the suite's
         return made
 
@@ -394,7 +394,7 @@ def invoke(lambda_env, world, faults, spies, response_url, caplog, capsys):
         # handler sets the root logger to INFO there): botocore's DEBUG lines carry every
         # response body, secrets included, whatever the runtime does.
         caplog.set_level(logging.INFO)
-        caplog.set_level(logging.DEBUG, logger="archive_probe")
+        caplog.set_level(logging.DEBUG, logger="logzio_s3_archive_runtime")
         before = bucket_state(world)
         context = Context(seconds)
         started = time.monotonic()

@@ -1,6 +1,6 @@
-"""`python -m archive_probe check` under a hostile network.
+"""`logzio-archive check` under a hostile network.
 
-In-process (archive_probe.cli.main) against the fault server with --endpoint-url, and two
+In-process (logzio_s3_archive_runtime.cli.main) against the fault server with --endpoint-url, and two
 cases as an operator runs it, in a new process. Each run is held to conftest.py's promises:
 one exit status (2 when no verdict is possible) with one error message, with --json one JSON
 document on stdout, before the deadline, nothing but probe objects touched, no secret
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from archive_probe.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK
+from logzio_s3_archive_runtime.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK
 
 from .conftest import (BUCKET, CLI_DEADLINE, CLI_PATIENCE, PRINCIPAL, ROLE_STACK, STACK, CliRun, Spies, assert_exit,
                        bucket_state)
@@ -197,7 +197,7 @@ def _subprocess(world, faults, *args: str):
                 "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
     before = bucket_state(world)
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "archive_probe", "check", "--bucket", BUCKET,
+    proc = subprocess.run([sys.executable, "-m", "logzio_s3_archive_runtime", "check", "--bucket", BUCKET,
                            "--endpoint-url", faults.url, "--key-deadline-seconds", CLI_PATIENCE,
                            "--settle-seconds", "0", *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=CLI_DEADLINE)

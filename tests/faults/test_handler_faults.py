@@ -1,6 +1,6 @@
 """The custom-resource Lambda under a hostile network and a hostile CloudFormation.
 
-Every case runs archive_probe.handler.handler in-process against the fault server (which
+Every case runs logzio_s3_archive_runtime.handler.handler in-process against the fault server (which
 forwards to the embedded emulator unless a fault is scripted) and holds the run to the
 promises in conftest.py: one answer, before the deadline, nothing but probe objects
 touched, no secret printed, every AWS call one try.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive_probe import aws, cfn, handler
+from logzio_s3_archive_runtime import aws, cfn, handler
 
 from .conftest import (BUCKET, EXTERNAL_ID, RETRY_WINDOW, World, assert_answered, event,
                        probe_objects, role_event)
@@ -404,7 +404,7 @@ def test_response_url_that_is_not_a_url(world, invoke):
 # --------------------------------------------------------------------------- delete and update
 
 def _leave_a_probe_object(world: World) -> str:
-    from archive_probe.probe import new_probe_key
+    from logzio_s3_archive_runtime.probe import new_probe_key
 
     key = new_probe_key()
     world.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b"left by an earlier probe")

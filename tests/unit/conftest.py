@@ -6,4 +6,4 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def calls_in_order(monkeypatch):
-    monkeypatch.setattr("archive_probe.probe.CONCURRENT", False)
+    monkeypatch.setattr("logzio_s3_archive_runtime.probe.CONCURRENT", False)

@@ -9,7 +9,7 @@ import boto3
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from archive_probe.aws import S3Access
+from logzio_s3_archive_runtime.aws import S3Access
 
 BUCKET = "acme-logzio-archive"
 KEY = "logzio-archive-probe/20261127T000000Z-0123456789abcdef0123456789abcdef.txt"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from archive_probe import aws
+from logzio_s3_archive_runtime import aws
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:logzio-archive-key-AbCdEf"
 KEY_ID, SECRET = "AKIAEXAMPLEKEY000001", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

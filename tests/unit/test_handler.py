@@ -1,4 +1,4 @@
-"""The Lambda handler end to end, with S3 and Secrets Manager stubbed behind archive_probe.aws
+"""The Lambda handler end to end, with S3 and Secrets Manager stubbed behind logzio_s3_archive_runtime.aws
 and CloudFormation's response URL served by a real local HTTP server."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from archive_probe import aws, handler
-from archive_probe.aws import AccessKey
+from logzio_s3_archive_runtime import aws, handler
+from logzio_s3_archive_runtime.aws import AccessKey
 from tests.bucket_cases import CASES, UNREADABLE
 from tests.unit.s3stub import BUCKET, Script, stubbed
 
@@ -82,7 +82,7 @@ def event(kind: str, url: str, **properties) -> dict:
 
 @pytest.fixture
 def network(monkeypatch):
-    """Replaces archive_probe.aws's factories: user and role S3 clients are stubbed."""
+    """Replaces logzio_s3_archive_runtime.aws's factories: user and role S3 clients are stubbed."""
     user, user_stub = stubbed()
     role, role_stub = stubbed()
     secret_reads = []
@@ -125,7 +125,7 @@ def _stack_status(status):
 @pytest.fixture(autouse=True)
 def fixed_probe_key(monkeypatch):
     from tests.unit.s3stub import KEY
-    monkeypatch.setattr("archive_probe.probe.new_probe_key", lambda: KEY)
+    monkeypatch.setattr("logzio_s3_archive_runtime.probe.new_probe_key", lambda: KEY)
 
 
 def test_create_all_granted(network, responses, caplog):
@@ -329,7 +329,7 @@ def test_update_during_rollback_succeeds_without_probing(network, responses, mon
     answer = responses.only()
     assert answer["Status"] == "SUCCESS" and answer["Data"]["Verdict"].startswith(
         "not checked during rollback: the settings before the failed update are back; re-check them with: "
-        "python -m archive_probe check --stack ")
+        "logzio-archive check --stack ")
     # Every attribute the template reads is there, or the rollback itself would fail.
     read = {o["Value"]["Fn::GetAtt"][1] for o in shipped.raw()["Outputs"].values()
             if isinstance(o["Value"], dict) and "Fn::GetAtt" in o["Value"]}
@@ -455,7 +455,7 @@ def test_secret_read_denied_while_the_role_policy_propagates_is_retried(network,
         return AccessKey("AKIAIOSFODNN7EXAMPLE", "secret")
 
     monkeypatch.setattr(aws, "read_access_key", flaky)
-    monkeypatch.setattr("archive_probe.probe.Clock.sleep", lambda self, seconds: None)
+    monkeypatch.setattr("logzio_s3_archive_runtime.probe.Clock.sleep", lambda self, seconds: None)
     user.put().list().get().locate().tail()
     role.bucket_settings().delete()
     handler.handler(event("create", responses.url), Context())
@@ -546,7 +546,7 @@ def test_only_allow_bucket_change_true_lets_the_move_through(network, responses,
 
 
 def test_bucket_guard_message_fits_the_response_with_the_longest_names(network, responses):
-    from archive_probe.cfn import MAX_REASON
+    from logzio_s3_archive_runtime.cfn import MAX_REASON
 
     old, new = "o" * 255, "n" * 255  # existingBucket allows legacy names this long
     data = bucket_change(responses.url, BucketName=new)
@@ -580,7 +580,7 @@ def test_rollback_of_a_bucket_change_passes(network, responses, monkeypatch):
     answer = responses.only()
     assert answer["Status"] == "SUCCESS" and answer["Data"]["Verdict"].startswith(
         "not checked during rollback: the settings before the failed update are back; re-check them with: "
-        "python -m archive_probe check --stack ")
+        "logzio-archive check --stack ")
     assert network[2] == []
 
 
@@ -643,7 +643,7 @@ def test_an_unknown_request_type_is_answered_failed_without_probing(responses, n
 
 
 def test_the_response_body_fits_4096_bytes_as_sent_whatever_the_reason():
-    from archive_probe.cfn import CustomResourceRequest, Responder
+    from logzio_s3_archive_runtime.cfn import CustomResourceRequest, Responder
 
     sent: list[bytes] = []
     request = CustomResourceRequest.from_event({**event("create", "http://127.0.0.1:9/"), "StackId": "s" * 200})
@@ -663,7 +663,7 @@ def test_a_huge_bucket_property_still_gets_an_answer_within_4096_bytes(network, 
 
 
 def test_huge_ids_in_a_hostile_event_are_cut_rather_than_rejected():
-    from archive_probe.cfn import CustomResourceRequest, Responder
+    from logzio_s3_archive_runtime.cfn import CustomResourceRequest, Responder
 
     sent: list[bytes] = []
     request = CustomResourceRequest.from_event({**event("update", "http://127.0.0.1:9/"),
@@ -771,7 +771,7 @@ def test_too_little_time_left_answers_at_once_and_touches_nothing(network, respo
 def test_a_long_verdict_is_cut_but_every_attribute_stays():
     """Many warnings make a long verdict: the answer keeps every attribute the template reads
     (a missing one would fail the stack) and fits 4096 bytes."""
-    from archive_probe.cfn import CustomResourceRequest, Responder
+    from logzio_s3_archive_runtime.cfn import CustomResourceRequest, Responder
 
     sent: list[bytes] = []
     request = CustomResourceRequest.from_event(event("create", "http://127.0.0.1:9/"))

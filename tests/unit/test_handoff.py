@@ -1,4 +1,4 @@
-"""archive_probe/handoff.py with Logz.io's API and Secrets Manager replaced: the order of
+"""logzio_s3_archive_runtime/handoff.py with Logz.io's API and Secrets Manager replaced: the order of
 calls (test first, then create or update), every failure answered FAILED with what, status
 and fix, Delete never failing, the token never in an answer or a log line."""
 
@@ -11,10 +11,10 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from archive_probe import aws, handler, handoff
-from archive_probe.cfn import CustomResourceRequest
-from archive_probe.logzio_api import LogzioApiError
-from archive_probe.names import HANDOFF_RESOURCE_TYPE, Attribute, Property
+from logzio_s3_archive_runtime import aws, handler, handoff
+from logzio_s3_archive_runtime.cfn import CustomResourceRequest
+from logzio_s3_archive_runtime.logzio_api import LogzioApiError
+from logzio_s3_archive_runtime.names import HANDOFF_RESOURCE_TYPE, Attribute, Property
 
 TOKEN = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

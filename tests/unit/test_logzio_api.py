@@ -1,4 +1,4 @@
-"""archive_probe/logzio_api.py against a local http.server stub (loopback only)."""
+"""logzio_s3_archive_runtime/logzio_api.py against a local http.server stub (loopback only)."""
 
 import json
 import logging
@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from archive_probe import logzio_api
-from archive_probe.logzio_api import (LogzioApi, LogzioApiError, api_url, archive_body, find_s3_setting,
+from logzio_s3_archive_runtime import logzio_api
+from logzio_s3_archive_runtime.logzio_api import (LogzioApi, LogzioApiError, api_url, archive_body, find_s3_setting,
                                       test_request_body)
 
 TOKEN = "tok-5ecret-api-token-value"

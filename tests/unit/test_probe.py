@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from archive_probe import checks
-from archive_probe.checks import Status
-from archive_probe.probe import PROPAGATION_POLL_SECONDS, Patience, remove_leftovers, run_probe
+from logzio_s3_archive_runtime import checks
+from logzio_s3_archive_runtime.checks import Status
+from logzio_s3_archive_runtime.probe import PROPAGATION_POLL_SECONDS, Patience, remove_leftovers, run_probe
 from tests.bucket_cases import CASES, UNREADABLE
 from tests.unit.s3stub import BODY, BUCKET, DENIED_PUT, KEY, FakeClock, Script, stubbed
 
@@ -302,7 +302,7 @@ def test_settling_window_opens_when_the_key_first_gets_through(principal, cleane
 def test_propagation_polls_are_jittered_within_the_poll_interval():
     """Real jitter: every wait between half and all of the poll interval, never the same
     twice in a row for long (probes started together drift apart)."""
-    from archive_probe.probe import Clock
+    from logzio_s3_archive_runtime.probe import Clock
     shares = [Clock().jitter() for _ in range(200)]
     assert all(0.5 <= share <= 1.0 for share in shares)
     assert len(set(shares)) > 100
@@ -311,7 +311,7 @@ def test_propagation_polls_are_jittered_within_the_poll_interval():
 def test_server_errors_and_dropped_connections_back_off_until_the_deadline():
     from botocore.exceptions import ClientError, ConnectionClosedError
 
-    from archive_probe.probe import BACKOFF_CAP_SECONDS, Retrier
+    from logzio_s3_archive_runtime.probe import BACKOFF_CAP_SECONDS, Retrier
     answers = [ClientError({"Error": {"Code": ""}, "ResponseMetadata": {"HTTPStatusCode": 502}}, "GetObject"),
                ConnectionClosedError(endpoint_url="https://s3.example"),
                ClientError({"Error": {"Code": "InternalFailure"}}, "GetSecretValue")] * 3
@@ -330,7 +330,7 @@ def test_server_errors_and_dropped_connections_back_off_until_the_deadline():
 def test_a_storm_longer_than_the_deadline_raises_at_the_deadline():
     from botocore.exceptions import ClientError
 
-    from archive_probe.probe import Retrier
+    from logzio_s3_archive_runtime.probe import Retrier
 
     def storm():
         raise ClientError({"Error": {"Code": "SlowDown"}}, "PutObject")
@@ -345,7 +345,7 @@ def test_a_storm_longer_than_the_deadline_raises_at_the_deadline():
 # --------------------------------------------------------------------------- findings
 
 def probe_with_settings(principal, cleaner, reader):
-    from archive_probe.findings import SettingsReader
+    from logzio_s3_archive_runtime.findings import SettingsReader
     return run_probe(principal[0], [("the cleaner", cleaner[0])], "us-east-1",
                      Patience(key_propagation=90, policy_settling=0), FakeClock(), probe_key=KEY,
                      settings=SettingsReader([("the reader", reader[0])]))
@@ -396,7 +396,7 @@ def test_unreadable_settings_are_not_checked_never_passed(principal, cleaner, re
 
 
 def test_the_next_reader_is_tried_when_the_first_may_not_read(principal, cleaner):
-    from archive_probe.findings import SettingsReader
+    from logzio_s3_archive_runtime.findings import SettingsReader
     first, first_stub = stubbed()
     second, second_stub = stubbed()
     Script(first_stub).bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer"))
@@ -515,8 +515,8 @@ class BarrierS3:
 def test_independent_calls_are_made_at_the_same_time(monkeypatch):
     """The write (first of the archive-and-restore chain), the location, both extra-grant
     calls and the four settings reads: eight calls, all in flight together."""
-    from archive_probe import probe as probe_module
-    from archive_probe.findings import SettingsReader
+    from logzio_s3_archive_runtime import probe as probe_module
+    from logzio_s3_archive_runtime.findings import SettingsReader
     from botocore.exceptions import ClientError  # noqa: F401 (used by BarrierS3)
     monkeypatch.setattr(probe_module, "CONCURRENT", True)
     s3 = BarrierS3(parties=8)
@@ -530,7 +530,7 @@ def test_calls_in_order_when_concurrency_is_off():
     """Stubbed tests rely on it: the same probe with CONCURRENT off breaks the barrier."""
     from threading import BrokenBarrierError
 
-    from archive_probe.findings import SettingsReader
+    from logzio_s3_archive_runtime.findings import SettingsReader
     s3 = BarrierS3(parties=8)
     s3.barrier = __import__("threading").Barrier(8, timeout=0.05)
     with pytest.raises(BrokenBarrierError):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from archive_probe import aws, handler
-from archive_probe.freshness import newest_archive
+from logzio_s3_archive_runtime import aws, handler
+from logzio_s3_archive_runtime.freshness import newest_archive
 from tests.bucket_cases import CASES
 from tests.unit.s3stub import BUCKET, KEY
 from tests.unit.test_handler import Context, fixed_probe_key, network  # noqa: F401 (fixtures)
@@ -151,7 +151,7 @@ def test_probe_objects_and_the_verified_marker_are_not_archives():
 
 
 def test_an_unexpected_failure_still_reports_unhealthy(published, monkeypatch):
-    from archive_probe import recheck
+    from logzio_s3_archive_runtime import recheck
 
     def explode(props, deadline):
         raise KeyError("Contents")

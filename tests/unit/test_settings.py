@@ -8,14 +8,20 @@ import sys
 
 import pytest
 
-from stacks.settings import AppSettings, ArchiveSettings, Lifecycle, SettingsError, Verify
+from logzio_s3_archive.settings import ArchiveSettings, Lifecycle, SettingsError, Verify
+from stacks.settings import AppSettings, ArchiveEntry
 from tests.support import ROOT, synth
 
 
-def parse(**context):
-    """One archive's settings, through the same entry point as app.py."""
+def entry(**context) -> ArchiveEntry:
+    """One archive of the app, through the same entry point as app.py."""
     [archive] = AppSettings.from_context(context).archives
     return archive
+
+
+def parse(**context) -> ArchiveSettings:
+    """One archive's settings (what the library gets), through the same entry point as app.py."""
+    return entry(**context).settings
 
 
 def test_defaults():
@@ -109,7 +115,7 @@ def test_namespaced_context_is_not_a_setting():
 
 
 def test_stack_name():
-    assert parse(stackName="Logs-Prod").stack_name == "Logs-Prod"
+    assert entry(stackName="Logs-Prod").stack_name == "Logs-Prod"
     with pytest.raises(SettingsError, match="stackName 'logs_prod'"):
         parse(stackName="logs_prod")
 
@@ -149,17 +155,17 @@ def test_settings_reach_the_template(customized):
 
 # --- Settings real setups need (existing bucket, KMS, role, expiration, several archives)
 
-from stacks.settings import Encryption, Principal  # noqa: E402
+from logzio_s3_archive.settings import Encryption, Principal  # noqa: E402
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROLE = {"principal": "role", "logzioAccountId": "406095609952", "externalId": "logzio:aws:extid:x1"}
 
 
 def test_existing_bucket():
-    settings = parse(existingBucket="acme-logs")
-    assert (settings.existing_bucket, settings.bucket_name, settings.bucket) == ("acme-logs", None, "acme-logs")
+    archive = entry(existingBucket="acme-logs")
+    assert (archive.existing_bucket, archive.settings.bucket_name, archive.bucket) == ("acme-logs", None, "acme-logs")
     # Legacy us-east-1 names predate today's rules and still exist.
-    assert parse(existingBucket="Legacy_Logs").existing_bucket == "Legacy_Logs"
+    assert entry(existingBucket="Legacy_Logs").existing_bucket == "Legacy_Logs"
 
 
 @pytest.mark.parametrize("context, message", [
@@ -174,8 +180,8 @@ def test_existing_bucket_refused(context, message):
 
 def test_kms_with_a_new_or_a_given_key():
     assert parse(encryption="kms").encryption is Encryption.KMS
-    settings = parse(encryption="kms", kmsKeyArn=KEY, existingBucket="acme-logs")
-    assert settings.kms_key_arn == KEY
+    archive = entry(encryption="kms", kmsKeyArn=KEY, existingBucket="acme-logs")
+    assert (archive.kms_key_arn, archive.settings.encryption) == (KEY, Encryption.KMS)
 
 
 @pytest.mark.parametrize("context, message", [
@@ -225,7 +231,7 @@ def test_expiration_refused(context, message):
 
 
 def test_region():
-    assert parse(region="eu-central-1").region == "eu-central-1"
+    assert entry(region="eu-central-1").region == "eu-central-1"
     with pytest.raises(SettingsError, match="region 'Frankfurt' is not an AWS region name"):
         parse(region="Frankfurt")
 
@@ -236,9 +242,9 @@ def test_several_archives_inherit_the_top_level_settings():
         "archives": [{"stackName": "LogzioProd", "bucketName": "acme-prod"},
                      {"stackName": "LogzioEu", "region": "eu-west-1", "encryption": "s3", **ROLE}]})
     prod, eu = settings.archives
-    assert (prod.stack_name, prod.bucket_name, prod.settle_seconds, prod.encryption) == (
-        "LogzioProd", "acme-prod", 5, Encryption.KMS)
-    assert (eu.region, eu.principal, eu.encryption, eu.settle_seconds) == (
+    assert (prod.stack_name, prod.settings.bucket_name, prod.settings.settle_seconds,
+            prod.settings.encryption) == ("LogzioProd", "acme-prod", 5, Encryption.KMS)
+    assert (eu.region, eu.settings.principal, eu.settings.encryption, eu.settings.settle_seconds) == (
         "eu-west-1", Principal.ROLE, Encryption.S3, 5)
 
 
@@ -249,7 +255,7 @@ def test_archives_given_as_json_on_the_command_line():
 
 def test_one_archive_without_a_list():
     assert AppSettings.from_context({"bucketName": "acme-logs"}).archives == (
-        ArchiveSettings(bucket_name="acme-logs"),)
+        ArchiveEntry(settings=ArchiveSettings(bucket_name="acme-logs")),)
 
 
 @pytest.mark.parametrize("archives, message", [
@@ -283,7 +289,7 @@ def test_keys_the_cdk_command_line_keeps_are_not_settings():
 
 
 def test_kms_key_must_be_in_the_archive_region():
-    assert parse(encryption="kms", kmsKeyArn=KEY, region="eu-west-1").kms_key_arn == KEY
+    assert entry(encryption="kms", kmsKeyArn=KEY, region="eu-west-1").kms_key_arn == KEY
     with pytest.raises(SettingsError, match="kmsKeyArn is in eu-west-1 but region is us-east-1"):
         parse(encryption="kms", kmsKeyArn=KEY, region="us-east-1")
 
@@ -354,7 +360,7 @@ def test_app_main_without_arguments_reads_the_settings(monkeypatch):
 
 def test_sovereign_and_gov_regions():
     for region in ("eusc-de-east-1", "us-gov-west-1", "ap-southeast-7"):
-        assert parse(region=region).region == region
+        assert entry(region=region).region == region
 
 
 def test_inherited_values_are_named_where_they_are_set():
@@ -385,7 +391,7 @@ def test_allow_bucket_change_refuses_other_values(value):
 def test_allow_bucket_change_per_archive():
     settings = AppSettings.from_context({"archives": [
         {"stackName": "A", "allowBucketChange": "true"}, {"stackName": "B"}]})
-    assert [a.allow_bucket_change for a in settings.archives] == [True, False]
+    assert [a.settings.allow_bucket_change for a in settings.archives] == [True, False]
     with pytest.raises(SettingsError, match=r"archives\[1\].allowBucketChange 'maybe' is not one of: true, false"):
         AppSettings.from_context({"archives": [{"stackName": "A"},
                                                {"stackName": "B", "allowBucketChange": "maybe"}]})
@@ -403,7 +409,7 @@ def test_strict_refuses_other_values():
 
 # --- The scheduled re-check: watchSchedule, maxArchiveAgeHours, alarmEmail
 
-from stacks.settings import DEFAULT_WATCH_SCHEDULE, WatchSchedule  # noqa: E402
+from logzio_s3_archive.settings import DEFAULT_WATCH_SCHEDULE, WatchSchedule  # noqa: E402
 
 
 def test_watch_defaults():
@@ -511,6 +517,7 @@ def test_watch_per_archive():
         "watchSchedule": "rate(1 hour)", "alarmEmail": "ops@example.com",
         "archives": [{"stackName": "LogzioQuiet", "watchSchedule": "rate(1 day)"},
                      {"stackName": "LogzioBusy", "maxArchiveAgeHours": "2"}]}).archives
+    quiet, busy = quiet.settings, busy.settings
     assert (quiet.watch_schedule.expression, quiet.max_archive_age_hours, quiet.alarm_email) == (
         "rate(1 day)", None, "ops@example.com")
     assert (busy.watch_schedule.expression, busy.max_archive_age_hours, busy.alarm_email) == (

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-import stacks.archive_stack
+import logzio_s3_archive.archive
 from tests.support import synth
 
 REVIEWED = {
@@ -28,7 +28,7 @@ def test_cdk_nag_passes_on_the_shipped_stack(shipped):
 
 
 def test_cdk_nag_fails_synth_without_the_reviewed_acknowledgments(monkeypatch):
-    monkeypatch.setattr(stacks.archive_stack, "suppress_reviewed_findings", lambda stack: None)
+    monkeypatch.setattr(logzio_s3_archive.archive, "suppress_reviewed_findings", lambda archive: None)
     with pytest.raises(RuntimeError, match="ValidationFailed") as failure:
         synth({"stackName": "Unreviewed"})
     found = set(re.findall(r"Acknowledge with 'AwsSolutions::([^']+)'", str(failure.value)))

@@ -7,7 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
-from archive_probe.names import WatchOutput
+from logzio_s3_archive_runtime.names import WatchOutput
 from tests.support import of_type, only
 
 BUCKET_ARN = {"Fn::GetAtt": [Match.string_like_regexp("^ArchiveBucket"), "Arn"]}
@@ -142,7 +142,7 @@ def test_probe_resource_runs_after_everything_it_checks(resources):
 def test_probe_function_is_a_python_lambda_on_the_newest_runtime(resources):
     _, fn = only(resources, "AWS::Lambda::Function")
     assert fn["Properties"]["Runtime"] == "python3.14"
-    assert fn["Properties"]["Handler"] == "archive_probe.handler.handler"
+    assert fn["Properties"]["Handler"] == "logzio_s3_archive_runtime.handler.handler"
     assert fn["Properties"]["Timeout"] == 180  # max(90, 30) + 90
 
 
@@ -201,7 +201,7 @@ def test_probed_credentials_output_is_what_the_probe_ran_as(shipped, resources):
 def test_lambda_asset_holds_only_what_the_handler_imports(shipped):
     [asset] = [d for d in shipped.directory.glob("asset.*") if d.is_dir()]
     shipped_files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
-    assert shipped_files == [f"archive_probe/{name}.py" for name in
+    assert shipped_files == [f"logzio_s3_archive_runtime/{name}.py" for name in
                              ("__init__", "aws", "cfn", "checks", "diagnosis", "findings", "freshness",
                               "handler", "handoff", "logzio_api", "names", "probe", "recheck")]
 
@@ -212,13 +212,14 @@ def test_the_shipped_modules_are_all_the_handler_needs(tmp_path):
     import subprocess
     import sys
 
-    from stacks.permission_probe import ROOT, handler_modules
+    from logzio_s3_archive.probe import asset_directory, handler_modules
 
-    (tmp_path / "archive_probe").mkdir()
-    for name in handler_modules():
-        shutil.copy(ROOT / "archive_probe" / name, tmp_path / "archive_probe" / name)
+    shutil.copytree(asset_directory(), tmp_path, dirs_exist_ok=True)
     assert "cli.py" not in handler_modules() and "__main__.py" not in handler_modules()
-    subprocess.run([sys.executable, "-c", "import archive_probe.handler"], cwd=tmp_path, check=True)
+    # The copy comes first on sys.path: a module missing from it fails the import.
+    subprocess.run([sys.executable, "-c", "import logzio_s3_archive_runtime.handler as h, sys; "
+                    "assert h.__file__.startswith(sys.argv[1]), h.__file__", str(tmp_path)],
+                   cwd=tmp_path, check=True)
 
 
 def test_runtime_package_knows_nothing_of_the_emulator():
@@ -228,10 +229,10 @@ def test_runtime_package_knows_nothing_of_the_emulator():
     import ast
     import sys
 
-    from stacks.permission_probe import ROOT
+    from logzio_s3_archive.probe import RUNTIME_PACKAGE
 
-    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore", "archive_probe"}
-    for path in sorted((ROOT / "archive_probe").glob("*.py")):
+    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore", "logzio_s3_archive_runtime"}
+    for path in sorted(RUNTIME_PACKAGE.glob("*.py")):
         source = path.read_text()
         if path.name != "cli.py":  # the command's --help may show an emulator endpoint as an example
             for word in ("moto", "emulator", "localhost", "127.0.0.1"):

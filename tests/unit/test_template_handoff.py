@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from archive_probe.names import HANDOFF_RESOURCE_TYPE, Output, Property
-from stacks.settings import AppSettings, OnDelete, SettingsError
+from logzio_s3_archive_runtime.names import HANDOFF_RESOURCE_TYPE, Output, Property
+from logzio_s3_archive.settings import OnDelete, SettingsError
+from stacks.settings import AppSettings
 from tests.conftest import ROLE
 from tests.support import of_type, only, synth
 from tests.unit.test_static_checks import lint
@@ -200,7 +201,7 @@ def test_cfn_lint_is_clean_with_the_handoff(request, fixture):
 # --- Settings: each bad value stops synth, naming the setting and the fix.
 
 def archive(**context):
-    return AppSettings.from_context(context).archives[0]
+    return AppSettings.from_context(context).archives[0].settings
 
 
 def test_settings_defaults_and_urls():
@@ -252,4 +253,4 @@ def test_settings_per_archive_name_the_entry():
             {"stackName": "A", "logzioRegion": "eu"}, {"stackName": "B", "logzioRegion": "xx"}]})
     several = AppSettings.from_context({"archives": [
         {"stackName": "A", **KEYS}, {"stackName": "B"}]}).archives
-    assert several[0].logzio is not None and several[1].logzio is None
+    assert several[0].settings.logzio is not None and several[1].settings.logzio is None

@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from archive_probe.names import RECHECK_EVENT, STACK_NAME, Metric, Property, WatchOutput
-from stacks.settings import SettingsError
+from logzio_s3_archive_runtime.names import RECHECK_EVENT, STACK_NAME, Metric, Property, WatchOutput
+from logzio_s3_archive.settings import SettingsError
 from tests.support import of_type, only, synth
 
 #: What the watch adds to a stack, and nothing else does.
@@ -189,8 +189,8 @@ def test_health_alarm_fires_on_an_unhealthy_or_a_missing_recheck(default):
         "Statistic": "Minimum", "Period": 6 * 3600 + 2160, "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
         "ComparisonOperator": "LessThanThreshold", "Threshold": 1, "TreatMissingData": "breaching",
         "AlarmActions": [{"Ref": topic_id}], "OKActions": [{"Ref": topic_id}]}
-    assert "python -m archive_probe status --stack LogzioArchive" in description
-    assert "python -m archive_probe check --stack LogzioArchive" in description
+    assert "logzio-archive status --stack LogzioArchive" in description
+    assert "logzio-archive check --stack LogzioArchive" in description
 
 
 def test_freshness_alarm_only_when_max_archive_age_is_set(default, custom):
@@ -204,7 +204,7 @@ def test_freshness_alarm_only_when_max_archive_age_is_set(default, custom):
     assert (props["EvaluationPeriods"], props["TreatMissingData"]) == (1, "notBreaching")
     assert props["Dimensions"] == found[Metric.HEALTHY]["Properties"]["Dimensions"]
     assert props["AlarmActions"] == props["OKActions"] == [{"Ref": topic_id}]
-    assert "python -m archive_probe status --stack LogzioArchive" in props["AlarmDescription"]
+    assert "logzio-archive status --stack LogzioArchive" in props["AlarmDescription"]
 
 
 def test_each_archive_watches_its_own_stack(combination):
@@ -309,13 +309,13 @@ def test_cdk_nag_would_catch_a_plain_topic(monkeypatch):
     (cdk-nag 3's AwsSolutions pack has no SNS2, the encryption rule: the key is asserted above.)"""
     import re
 
-    import stacks.archive_watch
+    import logzio_s3_archive.watch
 
-    class PlainTopic(stacks.archive_watch.sns.Topic):
+    class PlainTopic(logzio_s3_archive.watch.sns.Topic):
         def __init__(self, scope, id, *, master_key=None, enforce_ssl=None, **kwargs):
             super().__init__(scope, id, **kwargs)
 
-    monkeypatch.setattr(stacks.archive_watch.sns, "Topic", PlainTopic)
+    monkeypatch.setattr(logzio_s3_archive.watch.sns, "Topic", PlainTopic)
     with pytest.raises(RuntimeError, match="ValidationFailed") as failure:
         synth({"stackName": "PlainTopic"})
     found = set(re.findall(r"Acknowledge with 'AwsSolutions::([^']+)'", str(failure.value)))
@@ -328,6 +328,6 @@ def test_cdk_nag_would_catch_a_plain_topic(monkeypatch):
     (3600, 700, 3600 + 1020),  # rounded up to a whole minute (700 + 300 = 1000 s -> 1020)
 ])
 def test_the_alarm_period_leaves_room_for_a_late_run(interval, run, period):
-    from stacks.archive_watch import alarm_period_seconds
+    from logzio_s3_archive.watch import alarm_period_seconds
     assert alarm_period_seconds(interval, run) == period
     assert period % 60 == 0 and period > interval + run

@@ -2,12 +2,12 @@
 probe's own function with a re-check event, the alarms on the metrics that re-check
 publishes, and the encrypted, TLS-only topic both alarms notify.
 
-Construct code only; the re-check itself lives in archive_probe/ (the same probe, as the
+Construct code only; the re-check itself lives in logzio_s3_archive_runtime/ (the same probe, as the
 same principal, as the deploy-time one)."""
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -19,9 +19,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from archive_probe.names import RECHECK_EVENT, STACK_NAME, Metric, Property, WatchOutput
+from logzio_s3_archive_runtime.names import RECHECK_EVENT, STACK_NAME, Metric, Property, WatchOutput
 
-from .permission_probe import PermissionProbe
+from .probe import PermissionProbe
 from .settings import ArchiveSettings, WatchSchedule
 
 #: The sid of the probe role's statement that lets the re-check publish its metrics.
@@ -42,10 +42,13 @@ def alarm_period_seconds(interval_seconds: int, run_seconds: int) -> int:
 
 class ArchiveWatch(Construct):
     def __init__(self, scope: Construct, id: str, *, settings: ArchiveSettings, schedule: WatchSchedule,
-                 bucket: s3.IBucket, probe: PermissionProbe):
+                 bucket: s3.IBucket, probe: PermissionProbe, archive_name: str | None = None):
+        """`archive_name` names this archive among the stack's (alarm names, descriptions):
+        the stack's name when it holds one archive."""
         super().__init__(scope, id)
         stack = Stack.of(self)
         self.stack_name = stack_name = stack.stack_name
+        archive_name = archive_name or stack_name
         self.recheck_event = recheck_event(probe.properties, stack_name)
         period = Duration.seconds(alarm_period_seconds(schedule.period_seconds, settings.probe_timeout_seconds))
         # The role CDK would make, but in this construct, where the review of its grant can find it.
@@ -79,11 +82,11 @@ class ArchiveWatch(Construct):
                                      period=period, dimensions_map={Metric.STACK: stack_name,
                                                                     Metric.BUCKET: bucket.bucket_name})
 
-        where = (f"Why: python -m archive_probe status --stack {stack_name}; after a fix, re-check at once: "
-                 f"python -m archive_probe check --stack {stack_name}.")
+        where = (f"Why: logzio-archive status --stack {stack_name}; after a fix, re-check at once: "
+                 f"logzio-archive check --stack {stack_name}.")
         # Names are fixed (not generated) so that the topic's and the key's policies can name the
         # alarms without depending on them (the alarms depend on the topic).
-        self.health_alarm_name = f"{stack_name}-ArchiveHealth"
+        self.health_alarm_name = f"{archive_name}-ArchiveHealth"
         self.health_alarm = cloudwatch.Alarm(
             self, "HealthAlarm", alarm_name=self.health_alarm_name,
             metric=metric(Metric.HEALTHY, "Minimum"), threshold=1,
@@ -99,7 +102,7 @@ class ArchiveWatch(Construct):
         self.freshness_alarm = None
         if settings.max_archive_age_hours is not None:
             hours = settings.max_archive_age_hours
-            self.freshness_alarm_name = f"{stack_name}-ArchiveFreshness"
+            self.freshness_alarm_name = f"{archive_name}-ArchiveFreshness"
             self.freshness_alarm = cloudwatch.Alarm(
                 self, "FreshnessAlarm", alarm_name=self.freshness_alarm_name,
                 metric=metric(Metric.NEWEST_ARCHIVE_AGE_HOURS, "Maximum"), threshold=hours,
@@ -151,10 +154,8 @@ class ArchiveWatch(Construct):
             topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
         return topic
 
-    def add_outputs(self, stack: Stack) -> None:
-        def output(name: str, value: str, description: str) -> None:
-            CfnOutput(stack, name, value=value, description=description)
-
+    def add_outputs(self, output) -> None:
+        """`output(name, value, description)` adds one stack output."""
         output(WatchOutput.HEALTH_ALARM, self.health_alarm_name,
                "Alarm on the scheduled re-check (Healthy < 1, or no re-check)")
         if self.freshness_alarm_name:

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from typing import Callable
 
-from aws_cdk import Aws, CfnOutput, Fn, SecretValue
+from aws_cdk import Aws, Fn, SecretValue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from archive_probe.names import Output, Property
+from logzio_s3_archive_runtime.names import Output, Property
 
-from archive_probe import checks
+from logzio_s3_archive_runtime import checks
 
 from .settings import ArchiveSettings, Principal
 
@@ -94,10 +94,8 @@ class LogzioPrincipal(Construct):
                 sid="ReadPrincipalKey", actions=["secretsmanager:GetSecretValue"],
                 resources=[self.secret.secret_arn]))
 
-    def add_outputs(self, stack) -> None:
-        def output(name: str, value: str, description: str) -> None:
-            CfnOutput(stack, name, value=value, description=description)
-
+    def add_outputs(self, output) -> None:
+        """`output(name, value, description)` adds one stack output."""
         if self.role is not None:
             output(Output.ROLE_ARN, self.role.role_arn, "IAM role ARN for Logz.io's archive page (IAM role)")
             output(Output.EXTERNAL_ID, self.settings.external_id, "External id the role requires")

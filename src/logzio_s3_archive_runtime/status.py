@@ -1,4 +1,4 @@
-"""`python -m archive_probe status --stack NAME`: the latest scheduled re-check and the alarm.
+"""`logzio-archive status --stack NAME`: the latest scheduled re-check and the alarm.
 
 Reads what the watch already keeps, changes nothing: the stack's outputs (bucket, alarm
 names), the newest Healthy and NewestArchiveAgeHours data points, and the alarms' states.
@@ -49,11 +49,11 @@ class Status:
             return f"No status for stack {self.stack}: {self.error['what']} {self.error['fix']}"
         firing = [name for name, alarm in self.alarms.items() if alarm["state"] == "ALARM"]
         if firing:
-            return (f"ALARM: {', '.join(firing)}. Run python -m archive_probe check --stack {self.stack} "
+            return (f"ALARM: {', '.join(firing)}. Run logzio-archive check --stack {self.stack} "
                     "to see what broke and how to fix it.")
         if self.healthy is not None and self.healthy < 1:
             return (f"UNHEALTHY: the latest re-check found archive or restore broken (the alarm follows "
-                    f"within its period). Run python -m archive_probe check --stack {self.stack} to see "
+                    f"within its period). Run logzio-archive check --stack {self.stack} to see "
                     "what broke and how to fix it.")
         if self.healthy is None:
             return ("No re-check data yet (the first re-check runs on the schedule after deploy); "
@@ -90,7 +90,7 @@ def _read(status: Status, stack: str, region: str | None, profile: str | None,
             status.error = {"what": f"Stack {stack} has no re-check alarm (watchSchedule=off, or a "
                                     "version before the watch).",
                             "fix": "Deploy the current version with a watchSchedule, or use "
-                                   f"python -m archive_probe check --stack {stack}."}
+                                   f"logzio-archive check --stack {stack}."}
             return status
         dimensions = {Metric.STACK: stack, Metric.BUCKET: status.bucket or ""}
         healthy = aws.latest_datapoint(Metric.NAMESPACE, Metric.HEALTHY, dimensions, "Minimum",

@@ -19,9 +19,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from archive_probe.names import HANDOFF_RESOURCE_TYPE, Attribute, Property
+from logzio_s3_archive_runtime.names import HANDOFF_RESOURCE_TYPE, Attribute, Output, Property
 
-from .permission_probe import PermissionProbe
+from .probe import PermissionProbe
 from .principal import LogzioPrincipal
 from .settings import ArchiveSettings, LogzioHandoff
 
@@ -84,14 +84,13 @@ class LogzioArchiveSettings(Construct):
     def attribute(self, name: str) -> str:
         return self.resource.get_att_string(name)
 
-    def add_outputs(self, stack: Stack, output) -> None:
-        from archive_probe.names import Output
-
+    def add_outputs(self, output) -> None:
+        """`output(name, value, description)` adds one stack output."""
         output(Output.LOGZIO_SETTINGS_ID, self.attribute(Attribute.SETTINGS_ID),
                "Id of the archive setting in Logz.io (registered by the deploy)")
         output(Output.LOGZIO_TEST, self.attribute(Attribute.LOGZIO_TEST),
                "Logz.io's own test of the archive setting, as it answered")
-        # For `python -m archive_probe logzio-test`: where the API is and which secret holds
+        # For `logzio-archive logzio-test`: where the API is and which secret holds
         # the token (its name or ARN as configured; the token itself never leaves the secret).
         output(Output.LOGZIO_API_URL, self.handoff.api_url, "Logz.io API base URL of the hand-off")
         output(Output.LOGZIO_API_TOKEN_SECRET, self.handoff.token_secret,

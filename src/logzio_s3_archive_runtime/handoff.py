@@ -35,7 +35,7 @@ from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, Resp
 from .logzio_api import LogzioApi, LogzioApiError, archive_body, find_s3_setting
 from .names import Attribute, Property
 
-log = logging.getLogger("archive_probe.handoff")
+log = logging.getLogger("logzio_s3_archive_runtime.handoff")
 
 #: The watchdog answers this long before the Lambda would be killed (every try of the PUT).
 WATCHDOG_MARGIN = PUT_TIMEOUT * PUT_TRIES + 3.0

@@ -2,15 +2,21 @@
 service token (no Node.js provider framework), and the Custom::LogzioArchiveProbe
 resource that runs it after the bucket, the policy and the key exist.
 
-Construct code only; the runtime lives in archive_probe/ and ships as it is.
+Construct code only; the runtime lives in logzio_s3_archive_runtime/ and ships as it is.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import json
+import shutil
+import tempfile
 import time
 from pathlib import Path
+
+import logzio_s3_archive_runtime
 
 from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -19,44 +25,60 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from archive_probe.checks import PROBE_PREFIX
-from archive_probe.names import Property
+from logzio_s3_archive_runtime.checks import PROBE_PREFIX
+from logzio_s3_archive_runtime.names import Property
 
 from .principal import LogzioPrincipal
 from .settings import ArchiveSettings, Verify
 
-ROOT = Path(__file__).resolve().parent.parent
+#: The runtime package's own folder, wherever it is installed (a clone's src/, site-packages).
+RUNTIME_PACKAGE = Path(logzio_s3_archive_runtime.__file__).resolve().parent
 RESOURCE_TYPE = "Custom::LogzioArchiveProbe"
-#: Newest Python runtime aws-cdk-lib offers; archive_probe also runs on the local 3.11.
+#: Newest Python runtime aws-cdk-lib offers; the runtime also runs on the local 3.11.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
+HANDLER = f"{RUNTIME_PACKAGE.name}.handler.handler"
 
 
 def handler_modules(entry: str = "handler") -> list[str]:
-    """The archive_probe modules the handler imports, directly or not, itself and the
-    package's __init__ included: what the function runs, and nothing else (the operator
-    command stays out of the asset)."""
+    """The runtime's modules the handler imports, directly or not, itself and the package's
+    __init__ included: what the function runs, and nothing else (the operator command stays
+    out of the asset)."""
     import ast
 
-    package = ROOT / "archive_probe"
+    package = RUNTIME_PACKAGE
     found: set[str] = set()
     todo = ["__init__", entry]
     while todo:
         name = todo.pop()
-        if name in found:
-            continue
+        if name in found or not (package / f"{name}.py").is_file():
+            continue  # (a name imported from the package that is no module, e.g. __version__)
         found.add(name)
         for node in ast.walk(ast.parse((package / f"{name}.py").read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 todo.extend([node.module] if node.module else [alias.name for alias in node.names])
-            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("archive_probe"):
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(package.name):
                 todo.append(node.module.split(".")[1] if "." in node.module else "__init__")
     return sorted(f"{name}.py" for name in found)
 
 
+@functools.lru_cache(maxsize=1)
+def asset_directory() -> str:
+    """The Lambda asset: the handler's modules, copied from the runtime package's own folder
+    into a fresh folder of their own, as `logzio_s3_archive_runtime/<module>.py`. Nothing else
+    reaches the asset (no __pycache__, no other module, nothing of the folder around the
+    package), so its hash is the same for the same version wherever it is installed and
+    whatever the Python version. Made once per process."""
+    staging = Path(tempfile.mkdtemp(prefix="logzio-archive-asset-")) / RUNTIME_PACKAGE.name
+    staging.mkdir()
+    # CDK copies the asset into the cloud assembly at synth: the folder is not needed after.
+    atexit.register(shutil.rmtree, staging.parent, ignore_errors=True)
+    for name in handler_modules():
+        shutil.copyfile(RUNTIME_PACKAGE / name, staging / name)
+    return str(staging.parent)
+
+
 def lambda_code() -> lambda_.Code:
-    """The handler's modules of the archive_probe package, as the asset's top-level folder."""
-    keep = [f"!archive_probe/{name}" for name in handler_modules()]
-    return lambda_.Code.from_asset(str(ROOT), exclude=["*", ".*", "!archive_probe", *keep])
+    return lambda_.Code.from_asset(asset_directory())
 
 
 class PermissionProbe(Construct):
@@ -92,7 +114,7 @@ class PermissionProbe(Construct):
         timeout = settings.probe_timeout_seconds
         self.function = lambda_.Function(
             self, "Function", runtime=RUNTIME, architecture=lambda_.Architecture.ARM_64,
-            handler="archive_probe.handler.handler", code=lambda_code(), role=self.role,
+            handler=HANDLER, code=lambda_code(), role=self.role,
             timeout=Duration.seconds(timeout), memory_size=256, log_group=log_group,
             description="Checks, as the Logz.io principal, that it can archive to and restore from the bucket.")
 

@@ -1,9 +1,9 @@
 """The operator command: check a bucket for Logz.io as the principal Logz.io uses.
 
-    python -m archive_probe check --bucket BUCKET [--region R] [--profile P] [--strict] [--json]
-    python -m archive_probe check --stack STACK_NAME [--region R] [--profile P] [--strict] [--json]
-    python -m archive_probe status --stack STACK_NAME ...         (status.py)
-    python -m archive_probe logzio-test --stack STACK_NAME ...    (logzio_test.py: Logz.io's own test)
+    logzio-archive check --bucket BUCKET [--region R] [--profile P] [--strict] [--json]
+    logzio-archive check --stack STACK_NAME [--region R] [--profile P] [--strict] [--json]
+    logzio-archive status --stack STACK_NAME ...         (status.py)
+    logzio-archive logzio-test --stack STACK_NAME ...    (logzio_test.py: Logz.io's own test)
 
 It replaces the manual test of Logz.io's guide (a dummy file, then `aws s3 mv`, `aws s3 ls`,
 `aws s3 cp`) with the probe the deploy-time Lambda runs (probe.run_probe), so both say the
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import (BotoCoreError, ClientError, NoCredentialsError, NoRegionError,
                                  PartialCredentialsError, ProfileNotFound)
 
-from . import aws, checks
+from . import __version__, aws, checks
 from .checks import Status
 from .diagnosis import EXIT_FAILED, EXIT_NO_VERDICT, EXIT_OK, Abort, Diagnosis
 from .findings import OVER_PRIVILEGED, SettingsReader
@@ -65,19 +65,19 @@ OWN = "your own credentials"
 EPILOG = """\
 examples:
   # check the bucket as your current AWS credentials (environment or default profile)
-  python -m archive_probe check --bucket my-logzio-archive
+  logzio-archive check --bucket my-logzio-archive
 
   # check as the IAM user whose keys you gave Logz.io, stored as profile "logzio"; read the
   # bucket's settings and remove the probe object with profile "admin"
-  python -m archive_probe check --bucket my-logzio-archive --region eu-west-1 --profile logzio \\
+  logzio-archive check --bucket my-logzio-archive --region eu-west-1 --profile logzio \\
       --cleanup-profile admin
 
   # check the deployed stack's bucket as its IAM user (key read from the stack's secret)
-  python -m archive_probe check --stack LogzioArchive --region eu-west-1 --profile admin
+  logzio-archive check --stack LogzioArchive --region eu-west-1 --profile admin
 
   # machine-readable result (docs/json-output.md), warnings failing too, against a local
   # emulator, right after creating the key
-  python -m archive_probe check --bucket b --endpoint-url http://localhost:5000 --json --strict \\
+  logzio-archive check --bucket b --endpoint-url http://localhost:5000 --json --strict \\
       --key-deadline-seconds 90 --settle-seconds 30
 
 what it does:
@@ -254,10 +254,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m archive_probe",
+        prog="logzio-archive",
         description="Check that an S3 bucket works for Logz.io's archive and restore: the "
                     "permissions they need, acting as the principal Logz.io uses, and the "
                     "bucket settings that break them.")
+    # One version for the distribution, the command and the constructs (pyproject reads it too).
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     check = commands.add_parser(
@@ -320,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the latest scheduled re-check of a deployed stack (time, result, age of "
                     "the newest archive) and the state of its alarms, from CloudWatch; changes "
                     "nothing. Exit status: 0 no alarm, 1 an alarm in ALARM, 2 no status.",
-        epilog="example:\n  python -m archive_probe status --stack LogzioArchive --region eu-west-1",
+        epilog="example:\n  logzio-archive status --stack LogzioArchive --region eu-west-1",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     watch.add_argument("--stack", metavar="STACK_NAME", required=True,
                        help="deployed stack. Example: --stack LogzioArchive")
@@ -340,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "passed, 1 it failed (Logz.io's message and the fix), 2 no verdict (a stack "
                     "without the hand-off, a secret that cannot be read, the API unreachable or "
                     "refusing the token).",
-        epilog="example:\n  python -m archive_probe logzio-test --stack LogzioArchive --region eu-west-1",
+        epilog="example:\n  logzio-archive logzio-test --stack LogzioArchive --region eu-west-1",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     logzio.add_argument("--stack", metavar="STACK_NAME", required=True,
                         help="deployed stack with the hand-off to Logz.io's API (logzioApiTokenSecret). "
@@ -711,10 +713,10 @@ def _write_usage_error(parser: argparse.ArgumentParser, refused: ArgumentsRefuse
 def _logging(verbose: bool, err: TextIO) -> Iterator[None]:
     """Retries on stderr with -v; otherwise keep the probe's own warnings quiet (the leftover
     object is reported in the output)."""
-    logger = logging.getLogger("archive_probe")
+    logger = logging.getLogger("logzio_s3_archive_runtime")
     previous_level, previous_propagate = logger.level, logger.propagate
     handler = logging.StreamHandler(err)
-    handler.setFormatter(logging.Formatter("archive_probe: %(message)s"))
+    handler.setFormatter(logging.Formatter("logzio_s3_archive_runtime: %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.ERROR)
     logger.propagate = False

@@ -1,4 +1,4 @@
-"""`python -m archive_probe logzio-test --stack NAME`: Logz.io's own archive test, on demand.
+"""`logzio-archive logzio-test --stack NAME`: Logz.io's own archive test, on demand.
 
 Reads the deployed stack's outputs (BucketName; SecretArn for keys or RoleArn for a role;
 LogzioApiUrl and LogzioApiTokenSecret, present when the stack hands the archive to

@@ -25,12 +25,14 @@ class BucketAndKey:
     created: bool
 
 
-def archive_bucket(scope: Construct, settings: ArchiveSettings) -> BucketAndKey:
-    key = _encryption_key(scope, settings)
-    if settings.existing_bucket:
-        # Imported: the stack changes nothing in it; the probe says whether it lets Logz.io in.
-        return BucketAndKey(s3.Bucket.from_bucket_name(scope, "ArchiveBucket", settings.existing_bucket),
-                            key, created=False)
+def archive_bucket(scope: Construct, settings: ArchiveSettings, *, bucket: s3.IBucket | None,
+                   key: kms.IKey | None, description: str) -> BucketAndKey:
+    """The user's bucket and key as given, or the ones this construct makes. `description`
+    names the archive in the description of a key it makes."""
+    key = key or _encryption_key(scope, settings, description)
+    if bucket is not None:
+        # The user's own: nothing in it is changed; the probe says whether it lets Logz.io in.
+        return BucketAndKey(bucket, key, created=False)
     bucket = s3.Bucket(
         scope, "ArchiveBucket",
         bucket_name=settings.bucket_name,
@@ -62,13 +64,11 @@ def archive_bucket(scope: Construct, settings: ArchiveSettings) -> BucketAndKey:
     return BucketAndKey(bucket, key, created=True)
 
 
-def _encryption_key(scope: Construct, settings: ArchiveSettings) -> kms.IKey | None:
+def _encryption_key(scope: Construct, settings: ArchiveSettings, description: str) -> kms.IKey | None:
     if settings.encryption is not Encryption.KMS:
         return None
-    if settings.kms_key_arn:
-        return kms.Key.from_key_arn(scope, "ArchiveKey", settings.kms_key_arn)
     return kms.Key(scope, "ArchiveKey", enable_key_rotation=True,
-                   description=f"Encrypts the Logz.io log archive of stack {settings.stack_name}",
+                   description=f"Encrypts the Logz.io log archive of {description}",
                    # Archives encrypted with it must stay readable after the stack is gone, so
                    # it is kept on update, replacement and stack delete. Only a rollback of the
                    # deploy that creates it schedules its deletion (it then encrypted nothing but

@@ -79,7 +79,7 @@ class Output:
     LOGZIO_SETTINGS_ID = "LogzioArchiveSettingsId"
     LOGZIO_TEST = "LogzioTest"
     #: Logz.io's API base URL, and the NAME or ARN of the secret holding the API token (never
-    #: the token): what `archive_probe logzio-test` needs.
+    #: the token): what `logzio_s3_archive_runtime logzio-test` needs.
     LOGZIO_API_URL = "LogzioApiUrl"
     LOGZIO_API_TOKEN_SECRET = "LogzioApiTokenSecret"
 

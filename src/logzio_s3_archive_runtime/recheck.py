@@ -29,7 +29,7 @@ from .diagnosis import Diagnosis
 from .freshness import newest_archive
 from .names import STACK_NAME, Metric
 
-log = logging.getLogger("archive_probe")
+log = logging.getLogger("logzio_s3_archive_runtime")
 
 #: An existing key still unknown after this long is gone; an existing policy has settled.
 RECHECK_KEY_DEADLINE = 10.0
@@ -80,7 +80,7 @@ def run(properties: Any, remaining_seconds: float, diagnose: Diagnose) -> dict:
         log.exception("the re-check failed unexpectedly")
         document = {"stack": stack, "bucket": props.bucket_name, "healthy": 0, "error": {
             "what": f"The re-check failed unexpectedly: {type(error).__name__}: {error}.",
-            "fix": f"Run python -m archive_probe check --stack {stack}; if the re-check keeps failing, "
+            "fix": f"Run logzio-archive check --stack {stack}; if the re-check keeps failing, "
                    "report it with the function's log."}}
         _publish(document, props.region, stack, props.bucket_name, {Metric.HEALTHY: (0.0, "Count")})
         log.error("recheck: %s", json.dumps(document))

@@ -31,7 +31,7 @@ from .findings import SettingsReader
 from .names import HANDOFF_RESOURCE_TYPE, RECHECK_EVENT, Attribute, Property
 from .probe import Clock, Patience, Retrier, error_code, error_message, remove_leftovers, run_probe
 
-log = logging.getLogger("archive_probe")
+log = logging.getLogger("logzio_s3_archive_runtime")
 log.setLevel(logging.INFO)
 
 #: The watchdog fires this many seconds before the Lambda would be killed: enough for
@@ -132,7 +132,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict | None:
             # the reader how to re-check now.
             stack_name = request.stack_id.split("/")[1] if request.stack_id.count("/") >= 2 else "STACK"
             verdict = (f"{ROLLBACK_STATUS}: the settings before the failed update are back; re-check them "
-                       f"with: python -m archive_probe check --stack {stack_name}")
+                       f"with: logzio-archive check --stack {stack_name}")
             # The principal being restored: what the probe last ran as before the failed update.
             restored = request.properties.get(Property.ROLE_ARN) or request.properties.get(Property.ACCESS_KEY_ID) or ""
             responder.succeed(attributes({action: ROLLBACK_STATUS for action in checks.ACTIONS}, verdict, "",

@@ -1,5 +1,0 @@
-"""`python -m archive_probe check ...`: the operator command (see cli.py)."""
-
-from .cli import main
-
-raise SystemExit(main())
