@@ -36,7 +36,7 @@ the settings and hands them over in CDK_CONTEXT_JSON, so arguments here would be
 Pass settings to the cdk command instead:
   npx cdk synth -c key=value        (also cdk diff / cdk deploy -c key=value)
 or put them in cdk.json under "context", where every later deploy finds them again.
-The settings are listed in the README's settings table."""
+The settings are listed in docs/settings.md."""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,3 +65,27 @@ def emu(tmp_path_factory):
 
     with Emulator(region="us-east-1", log_dir=str(tmp_path_factory.mktemp("emulator-logs"))) as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory):
+    """The distribution's wheel, built once per session."""
+    from tests.distribution import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def base_install(wheel, tmp_path_factory):
+    """`pipx install logzio-s3-archive`: a fresh environment with the base install only."""
+    from tests.distribution import fresh_venv
+
+    return fresh_venv(tmp_path_factory.mktemp("base") / "venv", wheel, cdk=False)
+
+
+@pytest.fixture(scope="session")
+def cdk_install(wheel, tmp_path_factory):
+    """`pip install "logzio-s3-archive[cdk]"` into a fresh environment."""
+    from tests.distribution import fresh_venv
+
+    return fresh_venv(tmp_path_factory.mktemp("cdk") / "venv", wheel, cdk=True)

@@ -75,7 +75,6 @@ class LogzioArchive(Construct):
         deliberately broken ones to prove the probe catches them."""
         _refuse_unknown_props(unknown)
         given = {name: value for name, value in locals().items() if name in _PROP_KEYS}
-        super().__init__(scope, id)
         if kms_key is None and bucket is not None and encryption in (None, "kms"):
             # A bucket of this app that encrypts with its own key: the principal needs that key.
             kms_key = given["kms_key"] = getattr(bucket, "encryption_key", None)
@@ -89,6 +88,8 @@ class LogzioArchive(Construct):
                                     "an ArchiveSettings parsed from them, not both.")
         else:
             settings = parse_archive({key: given[prop_name(key)] for key in ARCHIVE_KEYS}, PROPS)
+        # Only valid props build anything.
+        super().__init__(scope, id)
         self.settings = settings
         stack = Stack.of(self)
         #: This archive among the stack's: the stack's name, plus the construct's path below it

@@ -188,7 +188,7 @@ class PropNaming(Naming):
         return prop_name(key)
 
     def give(self, key: str, example: str) -> str:
-        plain = re.fullmatch(r"\d+|N|true|false|\.\.\.", example)
+        plain = re.fullmatch(r"\d+|N|true|false", example)
         value = {"true": "True", "false": "False"}.get(example, example)
         return f"{prop_name(key)}={value if plain else repr(example)}"
 
