@@ -17,7 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from logzio_s3_archive_runtime.names import Attribute, Output
+from logzio_s3_archive_runtime.names import FLEET_MARKER, Attribute, Output
 
 from .bucket import archive_bucket
 from .handoff import LogzioArchiveSettings
@@ -92,6 +92,10 @@ class LogzioArchive(Construct):
         super().__init__(scope, id)
         self.settings = settings
         stack = Stack.of(self)
+        # What `logzio-archive fleet` finds the stack by (the app's stacks already say it).
+        description = stack.template_options.description or ""
+        if FLEET_MARKER not in description:
+            stack.template_options.description = f"{description} {FLEET_MARKER}".strip()
         #: This archive among the stack's: the stack's name, plus the construct's path below it
         #: when the stack holds more than the app's one (alarm names, descriptions).
         self.archive_name = "-".join([stack.stack_name] + [

@@ -353,6 +353,50 @@ def build_parser() -> argparse.ArgumentParser:
                         help="AWS endpoint (CloudFormation, Secrets Manager), e.g. an emulator; Logz.io's "
                              "API URL comes from the stack. Example: --endpoint-url http://localhost:5000")
     logzio.add_argument("--json", action="store_true", help="print one JSON document. Example: --json")
+    fleet = commands.add_parser(
+        "fleet", help="every archive this project deployed, in the given accounts and regions",
+        description="Find every archive this project deployed (stacks whose description has the "
+                    "logzio-s3-archive marker) in each --profile (account) and --region given, without "
+                    "naming stacks, and print, worst first, each archive's deploy-time verdict and "
+                    "findings, the latest scheduled re-check, the alarm states, the newest archive's "
+                    "age and, with the Logz.io hand-off, whether Logz.io's setting still matches the "
+                    "stack (logzio-setting-drift). Reads in batches (stack pages, GetMetricData, "
+                    "DescribeAlarms by name lists), changes nothing; --probe also runs the real check "
+                    "of each archive as its principal. One archive that cannot be read is a 'not "
+                    "checked' row; it never stops the others.",
+        epilog="examples:\n"
+               "  logzio-archive fleet --region eu-west-1 --region us-east-1\n"
+               "  logzio-archive fleet --profile prod --profile staging --json\n"
+               "  logzio-archive fleet --junit fleet.xml --probe --concurrency 8\n\n"
+               "exit status:\n"
+               "  0  every archive found is healthy\n"
+               "  1  an archive is failing (deploy-time probe, an error finding, drift, --probe),\n"
+               "     unhealthy (alarm in ALARM, latest re-check unhealthy) or stale (no re-check\n"
+               "     within two schedule periods)\n"
+               "  2  no verdict: nothing found (the searched accounts and regions are named), or an\n"
+               "     archive or a search could not be read",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    fleet.add_argument("--region", metavar="REGION", action="append",
+                       help="a region to search; repeat for several (default: the profile's). "
+                            "Example: --region eu-west-1 --region us-east-1")
+    fleet.add_argument("--profile", metavar="PROFILE", action="append",
+                       help="a named profile (an account) to search; repeat for several (default: your "
+                            "default credentials). Example: --profile prod --profile staging")
+    fleet.add_argument("--endpoint-url", type=_endpoint_url, metavar="URL",
+                       help="AWS endpoint, e.g. an emulator. Example: --endpoint-url http://localhost:5000")
+    fleet.add_argument("--json", action="store_true", help="print one JSON document (docs/fleet.md). "
+                                                             "Example: --json")
+    fleet.add_argument("--junit", metavar="FILE",
+                       help="also write a JUnit XML report: one test case per archive. Example: --junit fleet.xml")
+    fleet.add_argument("--probe", action="store_true",
+                       help="also run the real check of each archive as its principal (as check --stack). "
+                            "Example: --probe")
+    fleet.add_argument("--concurrency", type=int, default=8, metavar="N",
+                       help="with --probe: archives checked at the same time (1-64, default 8). "
+                            "Example: --concurrency 16")
+    fleet.add_argument("--key-deadline-seconds", type=_seconds, default=10.0, metavar="SECONDS",
+                       help="with --probe: how long a key may still be propagating (default 10). "
+                            "Example: --key-deadline-seconds 30")
     return parser
 
 
@@ -459,7 +503,11 @@ def _calling(doing: str, permission: str) -> Iterator[None]:
 def _stack_outputs(args: argparse.Namespace) -> dict[str, str]:
     with _calling(f"read the outputs of stack {args.stack}", "cloudformation:DescribeStacks"):
         try:
-            return aws.stack_outputs(args.stack, args.region, args.profile, args.endpoint_url)
+            outputs = aws.stack_outputs(args.stack, args.region, args.profile, args.endpoint_url)
+            # One archive of several in a stack (LogzioArchive.add_outputs(prefix=...)): the fleet's
+            # --probe checks each by its prefix.
+            prefix = getattr(args, "outputs_prefix", "")
+            return {key[len(prefix):]: value for key, value in outputs.items() if key.startswith(prefix)}
         except ClientError as error:
             if error_code(error) != "ValidationError" or "does not exist" not in error_message(error):
                 raise
@@ -728,6 +776,25 @@ def _logging(verbose: bool, err: TextIO) -> Iterator[None]:
         logger.propagate = previous_propagate
 
 
+def _fleet(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from . import fleet
+
+    if not 1 <= args.concurrency <= 64:
+        print("error: --concurrency must be from 1 to 64.\nnext: give e.g. --concurrency 8", file=err)
+        return EXIT_NO_VERDICT
+    with _logging(False, err):
+        found = fleet.run(fleet.targets(args.profile, args.region), endpoint_url=args.endpoint_url,
+                          probe=args.probe, concurrency=args.concurrency,
+                          key_deadline_seconds=args.key_deadline_seconds, progress=fleet.progress_stream(err))
+    if args.junit:
+        fleet.write_junit(found, args.junit)
+    if args.json:
+        fleet.write_json(found, out)
+    else:
+        fleet.write_text(found, out)
+    return found.exit_code
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
@@ -740,6 +807,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except ArgumentsRefused as refused:
         _write_usage_error(parser, refused, argv, out, err)
         return EXIT_NO_VERDICT
+    if args.command == "fleet":
+        return _fleet(args, out, err)
     if args.command in ("status", "logzio-test"):
         # Commands about a deployed stack: each module reads, then renders as text or JSON.
         from . import logzio_test, status

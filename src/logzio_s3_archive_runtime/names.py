@@ -91,6 +91,11 @@ RECHECK_EVENT = "LogzioArchiveRecheck"
 STACK_NAME = "StackName"
 
 
+#: In the description of every stack that holds an archive: what `logzio-archive fleet` finds
+#: archives by (the app's stacks always ended their description with it).
+FLEET_MARKER = "(logzio-s3-archive)"
+
+
 class Metric:
     """What the scheduled re-check publishes (CloudWatch), and the alarms read."""
 
