@@ -23,8 +23,10 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	$(PY) -m emulator demo
 
+# Two workers (CI has two cores); a test file stays on one worker, so each file's
+# module fixtures are made once. Each worker starts its own emulator.
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 synth: setup
 	npx cdk synth --quiet

@@ -23,7 +23,7 @@ def build_app(context: dict | None = None, settings: AppSettings | None = None, 
     app = cdk.App(context=context, outdir=outdir)
     for archive in settings.archives:
         ArchiveStack(app, archive.stack_name, archive=archive,
-                     env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+                     env=cdk.Environment(account=archive.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),
                                          region=archive.region or os.environ.get("CDK_DEFAULT_REGION")))
     # cdk-nag's AwsSolutions pack runs on every synth; an unacknowledged finding fails it.
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))

@@ -8,6 +8,9 @@
      wait, and real-time flips against the emulator  lateness.py        target worst          <= 1 s
   4  synth of this app against an empty CDK app      synth.py           (ratio, no target)
   5  the demo's phases as fractions of its total     demo_phases.py     (fractions, no target)
+  6  fleet for 200 archives / status --stack for one, fleet.py            target          <= 3
+     and AWS calls per archive                                            target          <= 0.1
+  7  fleet --probe for 20 archives / one check --stack   fleet.py         (ratio, no target)
 
 Only ratios, lateness and fractions are figures: absolute times depend on the machine and its
 load (the machine this is written for has two shared cores) and are kept in the JSON only
@@ -27,11 +30,11 @@ import time
 import traceback
 from pathlib import Path
 
-from . import cli_vs_manual, demo_phases, lateness, synth
+from . import cli_vs_manual, demo_phases, fleet, lateness, synth
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("cli", "lateness", "realtime", "synth", "demo")
+SECTIONS = ("cli", "lateness", "realtime", "synth", "demo", "fleet")
 
 
 def _verdict(ok: bool | None) -> str:
@@ -118,6 +121,19 @@ def table(results: dict) -> list[dict]:
     elif demo is not None:
         row("5 demo phases (share of the demo)", ", ".join(f"{k} {v}%" for k, v in demo["phases_percent"].items()),
             "(info)", None, demo["phases_percent"])
+
+    fl = results.get("fleet")
+    if fl is not None and "error" in fl:
+        error("6+7 fleet", "fleet")
+    elif fl is not None:
+        r = fl["fleet_over_status"]
+        row(f"6 fleet for {fl['archives']} / status --stack for 1", f"{r['paired_median']:.2f}" + also(r),
+            "<= 3", r["paired_median"] <= 3, r["paired_median"])
+        row("6 fleet: AWS calls per archive", f"{fl['calls_per_archive']:.3f} ({fl['aws_calls']} calls)",
+            "<= 0.1", fl["calls_per_archive"] <= 0.1, fl["calls_per_archive"])
+        r = fl["probe_over_check"]
+        row(f"7 fleet --probe for {fl['probed']} / check --stack for 1", f"{r['paired_median']:.2f}" + also(r),
+            "(info)", None, r["paired_median"])
     return rows
 
 
@@ -148,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(about a minute)")
     parser.add_argument("--skip", action="append", default=[], choices=SECTIONS,
                         help="leave a section out (repeatable): cli (figures 1-2), lateness (the virtual "
-                             "sweep), realtime (lateness against the emulator), synth, demo")
+                             "sweep), realtime (lateness against the emulator), synth, demo, fleet (6-7)")
     parser.add_argument("--runs", type=int, help="timed rounds of figures 1-2 (default 15, quick 5)")
     parser.add_argument("--synth-runs", type=int, default=5, help="timed synths of each app (default 5)")
     parser.add_argument("--manual", choices=("auto", "aws", "boto3", "both"), default="both",
@@ -165,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs or (5 if args.quick else 15)
     results: dict = {}
 
+    if "fleet" not in skip:
+        from emulator import Emulator
+
+        # An emulator of its own: 220 stacks would slow every other section's listing.
+        with Emulator(region=fleet.FLEET_REGION) as emu:
+            _run(results, "fleet", lambda: fleet.measure(emu, runs=3 if args.quick else 5))
     if not {"cli", "realtime"} <= skip:
         from emulator import Emulator
 

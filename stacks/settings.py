@@ -23,7 +23,7 @@ from logzio_s3_archive.settings import (ARCHIVE_KEYS as LIBRARY_KEYS, CONTEXT, A
 __all__ = ["AppSettings", "ArchiveEntry", "SettingsError"]
 
 #: Settings of one archive; any other plain key is a typo and is refused.
-ARCHIVE_KEYS = ("stackName", "region", *LIBRARY_KEYS)
+ARCHIVE_KEYS = ("stackName", "account", "region", *LIBRARY_KEYS)
 KNOWN_KEYS = ARCHIVE_KEYS + ("archives",)
 #: Keys the CDK command line itself keeps in cdk.context.json (`cdk acknowledge`,
 #: `cdk cli-telemetry`): not ours, not typos.
@@ -35,6 +35,8 @@ class ArchiveEntry:
     """One archive of the app: its stack and, for the library, its settings."""
 
     stack_name: str = "LogzioArchive"
+    #: None: the CDK command line's default account (CDK_DEFAULT_ACCOUNT, from the credentials).
+    account: str | None = None
     #: None: the CDK command line's default region (CDK_DEFAULT_REGION).
     region: str | None = None
     #: Set: the stack creates no bucket and changes nothing in this one.
@@ -94,6 +96,7 @@ def _entry(values: Mapping[str, Any], name: Naming) -> ArchiveEntry:
                             f"is {region}: SSE-KMS needs a key in the bucket's region. Give a key from "
                             f"{region}.")
     return ArchiveEntry(stack_name=_stack_name(values["stackName"], name("stackName")), region=region,
+                        account=_account(values["account"], name("account")),
                         existing_bucket=values["existingBucket"] if _given(values["existingBucket"]) else None,
                         kms_key_arn=kms_key_arn, settings=settings)
 def _archive_list(value: Any) -> list[dict] | None:
@@ -146,6 +149,16 @@ def _stack_name(value: Any, setting: str) -> str:
         raise SettingsError(f"{setting} '{name}' is not a valid CloudFormation stack name: use letters, "
                             "digits and hyphens, starting with a letter, at most 128 characters.")
     return name
+
+
+def _account(value: Any, setting: str) -> str | None:
+    if not _given(value):
+        return None
+    if not re.fullmatch(r"\d{12}", str(value).strip()):
+        raise SettingsError(f"{setting} '{value}' is not a 12-digit AWS account id: give the account the "
+                            "archive's stack deploys to (bootstrapped with cdk bootstrap aws://ACCOUNT/REGION, "
+                            "see docs/fleet.md), or leave it out for the credentials' account.")
+    return str(value).strip()
 
 
 def _region(value: Any, setting: str) -> str | None:

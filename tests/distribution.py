@@ -23,10 +23,18 @@ BASE_MODULES = ("botocore", "jmespath", "dateutil", "urllib3", "six.py")
 
 
 def build_wheel(out: Path) -> Path:
-    """`pip wheel` of this folder, as a release would build it (setuptools from the pins, no
-    build isolation: nothing downloaded)."""
+    """`pip wheel` of this project, as a release would build it (setuptools from the pins, no
+    build isolation: nothing downloaded), from a copy of what the build reads: a build in the
+    clone itself would write its build/ folder there, where parallel test workers race."""
+    import shutil
+
+    source = out / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "--disable-pip-version-check", "-q", "-w", str(out), str(ROOT)],
+                    "--disable-pip-version-check", "-q", "-w", str(out), str(source)],
                    check=True, capture_output=True, text=True, timeout=300)
     [wheel] = out.glob("logzio_s3_archive-*.whl")
     return wheel

@@ -15,6 +15,7 @@ class Synthesized:
     templates: dict  # stack name -> template JSON
     directory: Path  # the cloud assembly, assets included
     regions: dict  # stack name -> the region of its environment ("unknown-region" if agnostic)
+    accounts: dict = None  # stack name -> the account of its environment
 
     def template(self, name: str = "LogzioArchive"):
         from aws_cdk.assertions import Template
@@ -32,7 +33,8 @@ def synth(context: dict | None = None, env: dict | None = None) -> Synthesized:
     assembly = app.build_app({**FEATURE_FLAGS, **(context or {})}).synth()
     return Synthesized({stack.stack_name: stack.template for stack in assembly.stacks},
                        Path(assembly.directory),
-                       {stack.stack_name: stack.environment.region for stack in assembly.stacks})
+                       {stack.stack_name: stack.environment.region for stack in assembly.stacks},
+                       {stack.stack_name: stack.environment.account for stack in assembly.stacks})
 
 
 def of_type(resources: dict, kind: str) -> dict:

@@ -532,3 +532,19 @@ def test_watch_refusals_name_the_archive_entry():
                                             r"archives\[0\].watchSchedule is off"):
         AppSettings.from_context({"alarmEmail": "ops@example.com",
                                   "archives": [{"stackName": "A", "watchSchedule": "off"}]})
+
+
+def test_account_per_archive():
+    prod, other = AppSettings.from_context({"archives": [
+        {"stackName": "LogzioProd"}, {"stackName": "LogzioOther", "account": "210987654321", "region": "eu-west-1"}]}
+    ).archives
+    assert (prod.account, other.account, other.region) == (None, "210987654321", "eu-west-1")
+    with pytest.raises(SettingsError, match=r"archives\[0\].account 'prod' is not a 12-digit AWS account id"):
+        AppSettings.from_context({"archives": [{"stackName": "A", "account": "prod"}]})
+
+
+def test_the_stack_deploys_to_the_archives_account():
+    synthesized = synth({"archives": [{"stackName": "LogzioOther", "account": "210987654321",
+                                       "region": "eu-west-1"}]})
+    assert (synthesized.regions, synthesized.accounts) == ({"LogzioOther": "eu-west-1"},
+                                                           {"LogzioOther": "210987654321"})
