@@ -242,8 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Error: the CDK command line is not installed: run `make demo` (it runs npm ci).",
               file=sys.stderr)
         return 2
-    # moto warns about each resource type it does not model (here AWS::S3::BucketPolicy and
-    # AWS::CDK::Metadata); the stack events and the README say so, the demo stays quiet.
+    # moto warns about each resource type it does not model (here AWS::CDK::Metadata); the
+    # stack events and the README say so, the demo stays quiet.
     logging.getLogger("moto").setLevel(logging.ERROR)
     phases = Phases()
     with tempfile.TemporaryDirectory(prefix="logzio-demo-") as work, Emulator(log_dir=work) as emu:

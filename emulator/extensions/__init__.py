@@ -42,9 +42,16 @@ Modules:
                       AWS::SNS::TopicPolicy and AWS::SNS::Subscription
   iam_wildcard      - IAM's ? wildcard (one character) in a policy's Resource and Action (moto: a
                       regex quantifier; NAME-?????? raised "multiple repeat", a 500 on every call)
+  bucket_policy_model - CloudFormation model for AWS::S3::BucketPolicy (moto: NOT created)
+  secure_transport  - bucket policies evaluated for a request over TLS (aws:SecureTransport true;
+                      moto took every condition as met: the TLS-only Deny refused every call)
+  bucket_policy_authz - the bucket policy evaluated for the caller when IAM authorizes an S3
+                      request: a Deny on s3:ListBucket holds, a Deny names its principals, the
+                      answer is AccessDenied (moto: object requests only, every caller, a bare 403)
 
-Not extensions: _policy.py evaluates IAM policy documents for cloudwatch_authz and emulator/alarms.py;
-_cfn_model.py is what the CloudFormation models above (secret, alarm, scheduler, sns) share;
+Not extensions: _policy.py evaluates IAM policy documents for cloudwatch_authz and emulator/alarms.py
+(and secure_transport's aws:SecureTransport conditions); _cfn_model.py is what the CloudFormation
+models above (secret, alarm, scheduler, sns, bucket policy) share;
 emulator/alarms.py evaluates an alarm when a test asks (moto never does).
 """
 
@@ -92,6 +99,8 @@ def apply_all() -> None:
         alarm_state,
         bodyless_signature,
         bucket_features,
+        bucket_policy_authz,
+        bucket_policy_model,
         bucket_settings,
         caller_account,
         changeset_guard,
@@ -108,6 +117,7 @@ def apply_all() -> None:
         s3_action_names,
         scheduler_model,
         secret_model,
+        secure_transport,
         sns_models,
         stack_lifecycle,
         trust_policy,
@@ -140,6 +150,9 @@ def apply_all() -> None:
             scheduler_model,
             sns_models,
             iam_wildcard,
+            bucket_policy_model,
+            secure_transport,
+            bucket_policy_authz,
         ):
             if mod.__name__ not in STATE.applied:
                 mod.apply()

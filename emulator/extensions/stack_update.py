@@ -46,6 +46,7 @@ log = logging.getLogger("emulator.cloudformation")
 #: Replacement" in the resource reference). A property added or removed counts as changed.
 CREATE_ONLY: dict[str, tuple[str, ...]] = {
     "AWS::S3::Bucket": ("BucketName", "ObjectLockEnabled"),
+    "AWS::S3::BucketPolicy": ("Bucket",),
     "AWS::IAM::AccessKey": ("Serial", "UserName"),
     "AWS::IAM::User": ("UserName",),
     "AWS::IAM::Role": ("RoleName", "Path"),
