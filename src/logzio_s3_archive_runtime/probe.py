@@ -8,7 +8,9 @@ object and only that object afterwards, with separate credentials that may delet
 
 IAM is eventually consistent (docs/facts.md): a new access key answers
 InvalidAccessKeyId for a while and a new policy may answer AccessDenied for a few
-seconds. Both are retried, each until its own deadline measured from the probe's start;
+seconds; so is KMS: a bucket's new KMS key may answer KMS.NotFoundException or
+KMS.KMSInvalidStateException through S3 at first, retried like a new access key. Each is
+retried until its own deadline measured from the probe's start;
 throttling is retried until the hard deadline that the caller owns.
 """
 
@@ -95,7 +97,8 @@ class Retrier:
     """Runs AWS calls, retrying what IAM propagation, throttling and the network explain.
 
     InvalidAccessKeyId is retried until the key deadline (from the first call): a new key
-    propagates endpoint by endpoint, so one success proves nothing about the next call.
+    propagates endpoint by endpoint, so one success proves nothing about the next call. A
+    KMS key S3 cannot use yet (checks.KMS_NOT_READY) is waited for until the same deadline.
     AccessDenied is retried until the settling window, which opens at the first answer
     that is not InvalidAccessKeyId: a slow key must not use up the policy's time. Both are
     polled at most every PROPAGATION_POLL_SECONDS. Throttling, 5xx and dropped connections
@@ -138,6 +141,9 @@ class Retrier:
             if code in checks.KEY_NOT_PROPAGATED or code in checks.DENIED:
                 step = PROPAGATION_POLL_SECONDS
                 reason = "IAM may still be propagating"
+            elif code in checks.KMS_NOT_READY:
+                step = PROPAGATION_POLL_SECONDS
+                reason = "a new KMS key may still be propagating"
             else:
                 step, backoff = backoff, min(backoff * 2, BACKOFF_CAP_SECONDS)
                 reason = "throttled or unavailable"
@@ -157,7 +163,7 @@ class Retrier:
         return self.hard_deadline if self.hard_deadline != float("inf") else self.key_deadline
 
     def _deadline_for(self, code: str, error: ClientError) -> float:
-        if code in checks.KEY_NOT_PROPAGATED:
+        if code in checks.KEY_NOT_PROPAGATED or code in checks.KMS_NOT_READY:
             return self.key_deadline
         if code in checks.DENIED:
             return self.settle_deadline
@@ -257,9 +263,11 @@ def _failure(bucket: str, retrier: Retrier) -> Callable[[str, Exception], CheckR
     def failure(action: str, error: Exception) -> CheckResult:
         code = error_code(error)
         _abort_if_fatal(code, error, bucket, retrier)
+        detail = error_message(error)
+        if code in checks.KMS_NOT_READY:
+            detail += f" (still after {retrier.waited():.0f} s of waiting for the key)"
         return CheckResult(action, Status.MISSING, code,
-                           checks.hint_for(action, code, error_message(error), bucket),
-                           error_message(error))
+                           checks.hint_for(action, code, error_message(error), bucket), detail)
     return failure
 
 

@@ -40,11 +40,11 @@ class Script:
         return self
 
     # Each method queues one call; `error=` makes it fail with that code instead.
-    def put(self, error: str | None = None, message: str = "", version: str = "v1"):
+    def put(self, error: str | None = None, message: str = "", version: str = "v1", status: int = 403):
         params = {"Bucket": self.bucket, "Key": self.key, "Body": BODY, "IfNoneMatch": "*",
                   "ContentType": "text/plain"}
         if error:
-            return self.error("put_object", params, error, message)
+            return self.error("put_object", params, error, message, status)
         self.stub.add_response("put_object", {"VersionId": version}, params)
         return self
 

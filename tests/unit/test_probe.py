@@ -183,6 +183,67 @@ def test_kms_denial_is_named(principal, cleaner):
     assert "KMS key" in hint and "kms:Decrypt" in hint
 
 
+KMS_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KMS_NOT_FOUND = f"Key '{KMS_KEY_ARN}' does not exist"
+
+
+def test_a_new_kms_key_not_found_yet_is_retried_then_passes(principal, cleaner):
+    """A bucket key created moments ago: S3 passes on KMS's NotFoundException until it has
+    propagated; waited for like a new access key, then the write works."""
+    principal[1].put("KMS.NotFoundException", KMS_NOT_FOUND, status=400) \
+        .put("KMS.KMSInvalidStateException", f"{KMS_KEY_ARN} is pending creation", status=400) \
+        .put().list().get().locate().tail()
+    cleaner[1].delete()
+    clock = FakeClock()
+    report = probe(principal, cleaner, Patience(key_propagation=90, policy_settling=0), clock)
+    assert report.ok, report.verdict()
+    assert clock.sleeps == [PROPAGATION_POLL_SECONDS] * 2
+
+
+@pytest.mark.parametrize("code,message,state", [
+    ("KMS.NotFoundException", KMS_NOT_FOUND, "which KMS does not find"),
+    ("KMS.KMSInvalidStateException", f"{KMS_KEY_ARN} is pending deletion.", "which is in no usable state"),
+])
+def test_a_kms_key_that_stays_unusable_is_reported_after_the_key_deadline(principal, cleaner, code, message,
+                                                                         state):
+    script = principal[1]
+    for _ in range(14):  # 12 waits of 0.8 s and one of 0.4 s fill the 10 s: 14 attempts
+        script.put(code, message, status=400)
+    script.list(keys=()).get("NoSuchKey", status=404).locate().extras()
+    clock = FakeClock()
+    report = probe(principal, cleaner, Patience(key_propagation=10, policy_settling=0), clock)
+    assert sum(clock.sleeps) == pytest.approx(10.0)
+    assert [c.action for c in report.failed] == [checks.PUT_OBJECT]
+    put = report.check(checks.PUT_OBJECT)
+    assert put.error_code == code
+    assert f"uses KMS key {KMS_KEY_ARN}, {state}" in put.hint
+    assert f"aws kms describe-key --key-id {KMS_KEY_ARN}" in put.hint
+    assert f"aws s3api put-bucket-encryption --bucket {BUCKET}" in put.hint
+    assert put.detail == f"{message} (still after 10 s of waiting for the key)"
+    assert report.verdict().startswith(f"FAILED: Logz.io cannot use bucket {BUCKET} (archive will fail): "
+                                       f"3 of 4 permissions granted; s3:PutObject missing ({code}): the "
+                                       f"bucket's default encryption uses KMS key {KMS_KEY_ARN}")
+
+
+def test_a_kms_key_named_by_alias_or_not_at_all():
+    from logzio_s3_archive_runtime.checks import hint_for, kms_key_in
+    assert kms_key_in("Invalid keyId aws/s3") == "aws/s3"
+    assert kms_key_in("Invalid arn eu-west-2") is None
+    hint = hint_for(checks.GET_OBJECT, "KMS.NotFoundException", "Invalid arn eu-west-2", BUCKET)
+    assert "uses a KMS key, which KMS does not find" in hint
+    assert f"aws s3api get-bucket-encryption --bucket {BUCKET} names it" in hint
+
+
+def test_a_disabled_kms_key_is_not_waited_for(principal, cleaner):
+    """A disabled key does not recover by waiting: reported at once (the KMS permission hint)."""
+    principal[1].put("KMS.DisabledException", f"{KMS_KEY_ARN} is disabled.", status=400) \
+        .list(keys=()).get("NoSuchKey", status=404).locate().extras()
+    clock = FakeClock()
+    report = probe(principal, cleaner, clock=clock)
+    assert clock.sleeps == []
+    assert report.check(checks.PUT_OBJECT).error_code == "KMS.DisabledException"
+
+
 def test_wrong_region_is_named(principal, cleaner):
     principal[1].put("PermanentRedirect").list("PermanentRedirect").get("PermanentRedirect").locate().extras()
     report = probe(principal, cleaner)
