@@ -39,9 +39,15 @@ CASES = {
     "tiering-deep-under-prefix": ({"tierings": [TIERING_DEEP_PREFIX]},
                                   [("intelligent-tiering-archive", "warning")]),
     "requester-pays": ({"payer": "Requester"}, [("requester-pays", "error")]),
+    "object-lock-retention": ({"lock": {"Mode": "GOVERNANCE", "Days": 1}}, [("object-lock-retention", "warning")]),
 }
 
+#: Cases whose probe object stays behind whatever the cleanup may do (S3 refuses the delete).
+LEAVES_PROBE_OBJECT = frozenset({"object-lock-retention"})
+
 #: Settings the checking credentials may not read: reported as not checked, never passed.
-UNREADABLE = ({"denied": ("ownership", "lifecycle", "tiering", "payer")},
+UNREADABLE = ({"denied": ("ownership", "lifecycle", "tiering", "payer", "lock")},
               ["object-ownership-enforced", "lifecycle-unrestorable", "intelligent-tiering-archive",
-               "requester-pays"])
+               "requester-pays", "object-lock-retention"])
+#: What a least-privilege principal answers for each read: every one denied.
+ALL_DENIED = UNREADABLE[0]["denied"]

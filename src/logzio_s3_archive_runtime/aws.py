@@ -108,6 +108,18 @@ class S3Access:
                 return found
             params["ContinuationToken"] = page["NextContinuationToken"]
 
+    def object_lock_retention(self) -> dict | None:
+        """The bucket's Object Lock default retention ({"Mode", "Days" or "Years"}); None when
+        Object Lock is off or has no default retention."""
+        try:
+            configuration = self.client.get_object_lock_configuration(Bucket=self.bucket)
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ObjectLockConfigurationNotFoundError":
+                return None
+            raise
+        rule = configuration.get("ObjectLockConfiguration", {}).get("Rule") or {}
+        return rule.get("DefaultRetention") or None
+
     def request_payer(self) -> str:
         return self.client.get_bucket_request_payment(Bucket=self.bucket).get("Payer", "BucketOwner")
 

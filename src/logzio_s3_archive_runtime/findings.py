@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import S3Access
+from .checks import PROBE_PREFIX
 from .diagnosis import Finding, NotChecked, Severity
 
 T = TypeVar("T")
@@ -22,6 +23,7 @@ OBJECT_OWNERSHIP = "object-ownership-enforced"
 LIFECYCLE = "lifecycle-unrestorable"
 INTELLIGENT_TIERING = "intelligent-tiering-archive"
 REQUESTER_PAYS = "requester-pays"
+OBJECT_LOCK_RETENTION = "object-lock-retention"
 REGION_MISMATCH = "bucket-region-mismatch"
 OVER_PRIVILEGED = "over-privileged"
 
@@ -29,6 +31,10 @@ OVER_PRIVILEGED = "over-privileged"
 UNRESTORABLE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 #: Intelligent-Tiering tiers whose objects must be restored before they can be read.
 ARCHIVE_TIERS = frozenset({"ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"})
+#: The scheduled re-check's default (the construct's DEFAULT_WATCH_SCHEDULE): the runtime is
+#: not told the schedule, so what a lock leaves behind is counted at this rate.
+DEFAULT_RECHECK = "rate(6 hours)"
+DEFAULT_RECHECKS_PER_DAY = 4
 
 
 class Unreadable(Exception):
@@ -162,6 +168,34 @@ def requester_pays(reader: SettingsReader, bucket: str) -> Finding | NotChecked 
                    "--request-payment-configuration Payer=BucketOwner")
 
 
+def object_lock_retention(reader: SettingsReader, bucket: str) -> Finding | NotChecked | None:
+    """An Object Lock default retention: each probe object's version is locked as it is
+    written, so no delete removes it before the retention ends, and every check, the scheduled
+    re-check included, leaves one behind."""
+    try:
+        retention = reader.read(lambda s3: s3.object_lock_retention())
+    except Unreadable as why:
+        return _not_checked(OBJECT_LOCK_RETENTION, "Object Lock configuration",
+                            "s3:GetBucketObjectLockConfiguration", why, bucket, "get-object-lock-configuration")
+    if not retention:
+        return None
+    days, years = int(retention.get("Days") or 0), int(retention.get("Years") or 0)
+    period = f"{years} year{'s' * (years != 1)}" if years else f"{days} day{'s' * (days != 1)}"
+    expire_after = years * 366 if years else days  # a year of the retention is at most 366 days
+    mode = retention.get("Mode") or "a mode S3 did not name"
+    return Finding(
+        OBJECT_LOCK_RETENTION, Severity.WARNING,
+        f"bucket {bucket} has an Object Lock default retention ({mode}, {period}): no probe object can "
+        f"be removed before its retention ends, so every check leaves one behind under {PROBE_PREFIX}, "
+        f"one per check: {DEFAULT_RECHECKS_PER_DAY} per day at the scheduled re-check's default "
+        f"{DEFAULT_RECHECK}",
+        f"Object Lock cannot exempt a prefix: re-check less often or not at all (watchSchedule in cdk.json, "
+        f"e.g. rate(1 day), or off), and let S3 remove the probe objects once their retention ends with a "
+        f"lifecycle rule on prefix {PROBE_PREFIX} that expires current versions after {expire_after + 1} "
+        f"days and noncurrent versions after 1 day (aws s3api put-bucket-lifecycle-configuration --bucket "
+        f"{bucket} ..., keeping the bucket's other rules)")
+
+
 def region_mismatch(bucket: str, found_region: str | None,
                     expected_region: str | None) -> Finding | NotChecked | None:
     if not found_region and expected_region:
@@ -211,12 +245,13 @@ def over_privileged(extra: ExtraGrants, bucket: str) -> list[Finding | NotChecke
 def bucket_findings(reader: SettingsReader, bucket: str,
                     run: Callable[..., list] = lambda *tasks: [task() for task in tasks]
                     ) -> tuple[list[Finding], list[NotChecked]]:
-    """Every finding read from the bucket's settings, in a fixed order. `run` runs the four
+    """Every finding read from the bucket's settings, in a fixed order. `run` runs the five
     reads (the probe passes one that runs them at once)."""
     findings: list[Finding] = []
     not_checked: list[NotChecked] = []
     for result in run(lambda: object_ownership(reader, bucket), lambda: lifecycle(reader, bucket),
-                      lambda: intelligent_tiering(reader, bucket), lambda: requester_pays(reader, bucket)):
+                      lambda: intelligent_tiering(reader, bucket), lambda: requester_pays(reader, bucket),
+                      lambda: object_lock_retention(reader, bucket)):
         _collect(result, findings, not_checked)
     return findings, not_checked
 

@@ -89,7 +89,7 @@ class StubbedAws:
         With --bucket the principal is asked for the settings first, and may not read them."""
         self.logzio.put().list().get().locate().extras()
         if mode == "bucket":
-            self.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer"))
+            self.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer", "lock"))
         self.logzio.self_delete()
         self.admin.bucket_settings(**(settings or {})).delete(version="v1")
         return self

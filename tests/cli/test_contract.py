@@ -91,7 +91,7 @@ def all_granted(s: StubbedAws) -> None:
 
 def list_missing(s: StubbedAws) -> None:
     s.logzio.put().list("AccessDenied").get().locate().extras()
-    s.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer")).self_delete()
+    s.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer", "lock")).self_delete()
     s.admin.bucket_settings().delete(version="v1")
 
 
@@ -281,7 +281,7 @@ def test_the_checked_credentials_alone_read_the_settings(monkeypatch):
 
 def test_an_over_privileged_principal_is_a_warning(aws_stub):
     aws_stub.logzio.put().list().get().locate().extras(policy=None, buckets=None)
-    aws_stub.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer")).self_delete(error=None)
+    aws_stub.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer", "lock")).self_delete(error=None)
     aws_stub.admin.bucket_settings().delete(version="v1")
     doc = assert_contract(aws_stub.run("--json").doc)
     [finding] = doc["findings"]

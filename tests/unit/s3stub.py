@@ -115,9 +115,11 @@ class Script:
         return self.extras().self_delete()
 
     def bucket_settings(self, ownership: str | None = "BucketOwnerPreferred", rules: list | None = None,
-                        tierings: list | None = None, payer: str = "BucketOwner", denied: tuple = ()):
-        """The reader's four reads: ownership, lifecycle, Intelligent-Tiering, request payment.
-        A name in `denied` ("ownership", "lifecycle", "tiering", "payer") answers AccessDenied."""
+                        tierings: list | None = None, payer: str = "BucketOwner", lock: dict | None = None,
+                        denied: tuple = ()):
+        """The reader's five reads: ownership, lifecycle, Intelligent-Tiering, request payment,
+        Object Lock (`lock`: its DefaultRetention; None: Object Lock off). A name in `denied`
+        ("ownership", "lifecycle", "tiering", "payer", "lock") answers AccessDenied."""
         params = {"Bucket": self.bucket}
         if "ownership" in denied:
             self.error("get_bucket_ownership_controls", params, "AccessDenied")
@@ -135,8 +137,16 @@ class Script:
             self.stub.add_response("list_bucket_intelligent_tiering_configurations", {
                 "IsTruncated": False, "IntelligentTieringConfigurationList": tierings or []}, params)
         if "payer" in denied:
-            return self.error("get_bucket_request_payment", params, "AccessDenied")
-        self.stub.add_response("get_bucket_request_payment", {"Payer": payer}, params)
+            self.error("get_bucket_request_payment", params, "AccessDenied")
+        else:
+            self.stub.add_response("get_bucket_request_payment", {"Payer": payer}, params)
+        if "lock" in denied:
+            return self.error("get_object_lock_configuration", params, "AccessDenied")
+        if lock is None:
+            return self.error("get_object_lock_configuration", params, "ObjectLockConfigurationNotFoundError",
+                              status=404)
+        self.stub.add_response("get_object_lock_configuration", {"ObjectLockConfiguration": {
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": lock}}}, params)
         return self
 
     def ownership(self, setting: str | None = "BucketOwnerPreferred"):

@@ -445,6 +445,26 @@ def test_a_rule_is_named_with_its_scope(principal, cleaner, reader):
                                "DEEP_ARCHIVE, from which Logz.io cannot restore")
 
 
+@pytest.mark.parametrize("retention,period,days", [({"Mode": "COMPLIANCE", "Days": 30}, "30 days", 31),
+                                                   ({"Mode": "GOVERNANCE", "Years": 1, "Days": 0}, "1 year", 367)])
+def test_an_object_lock_retention_says_what_stays_behind_and_the_fix(principal, cleaner, reader, retention,
+                                                                    period, days):
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete(error="AccessDenied")  # what S3 answers for a locked version
+    reader[1].bucket_settings(lock=retention)
+    report = probe_with_settings(principal, cleaner, reader)
+    [finding] = report.findings
+    assert finding.message == (
+        f"bucket {BUCKET} has an Object Lock default retention ({retention['Mode']}, {period}): no probe object "
+        "can be removed before its retention ends, so every check leaves one behind under "
+        "logzio-archive-probe/, one per check: 4 per day at the scheduled re-check's default rate(6 hours)")
+    assert "watchSchedule" in finding.fix and "off" in finding.fix
+    assert (f"lifecycle rule on prefix logzio-archive-probe/ that expires current versions after {days} days "
+            "and noncurrent versions after 1 day") in finding.fix
+    assert report.left_behind.key == KEY  # said as well, with the key
+    assert report.ok and not report.passes(strict=True)
+
+
 def test_unreadable_settings_are_not_checked_never_passed(principal, cleaner, reader):
     settings, ids = UNREADABLE
     principal[1].put().list().get().locate().tail()
@@ -460,7 +480,7 @@ def test_the_next_reader_is_tried_when_the_first_may_not_read(principal, cleaner
     from logzio_s3_archive_runtime.findings import SettingsReader
     first, first_stub = stubbed()
     second, second_stub = stubbed()
-    Script(first_stub).bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer"))
+    Script(first_stub).bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer", "lock"))
     Script(second_stub).bucket_settings(payer="Requester")
     principal[1].put().list().get().locate().tail()
     cleaner[1].delete()
@@ -567,6 +587,10 @@ class BarrierS3:
         self._meet()
         return "BucketOwner"
 
+    def object_lock_retention(self):
+        self._meet()
+        return None
+
     def delete_object(self, key, version_id):
         if version_id is None:
             raise ClientError({"Error": {"Code": "AccessDenied"}}, "DeleteObject")
@@ -575,16 +599,16 @@ class BarrierS3:
 
 def test_independent_calls_are_made_at_the_same_time(monkeypatch):
     """The write (first of the archive-and-restore chain), the location, both extra-grant
-    calls and the four settings reads: eight calls, all in flight together."""
+    calls and the five settings reads: nine calls, all in flight together."""
     from logzio_s3_archive_runtime import probe as probe_module
     from logzio_s3_archive_runtime.findings import SettingsReader
     from botocore.exceptions import ClientError  # noqa: F401 (used by BarrierS3)
     monkeypatch.setattr(probe_module, "CONCURRENT", True)
-    s3 = BarrierS3(parties=8)
+    s3 = BarrierS3(parties=9)
     report = run_probe(s3, [("the cleaner", s3)], "us-east-1", clock=FakeClock(), probe_key=KEY,
                        settings=SettingsReader([("the reader", s3)]))
     assert report.ok and report.findings == () and report.not_checked == ()
-    assert len(s3.threads) == 8 and not s3.barrier.broken
+    assert len(s3.threads) == 9 and not s3.barrier.broken
 
 
 def test_calls_in_order_when_concurrency_is_off():
@@ -592,8 +616,8 @@ def test_calls_in_order_when_concurrency_is_off():
     from threading import BrokenBarrierError
 
     from logzio_s3_archive_runtime.findings import SettingsReader
-    s3 = BarrierS3(parties=8)
-    s3.barrier = __import__("threading").Barrier(8, timeout=0.05)
+    s3 = BarrierS3(parties=9)
+    s3.barrier = __import__("threading").Barrier(9, timeout=0.05)
     with pytest.raises(BrokenBarrierError):
         run_probe(s3, [("the cleaner", s3)], "us-east-1", clock=FakeClock(), probe_key=KEY,
                   settings=SettingsReader([("the reader", s3)]))
