@@ -37,6 +37,22 @@ DEFAULT_RECHECK = "rate(6 hours)"
 DEFAULT_RECHECKS_PER_DAY = 4
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something worth knowing about the bucket that breaks nothing; rendered with the
+    Diagnosis's notes, as "<id>: <text>"."""
+
+    id: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.text}"
+
+
+#: The account of the principal Logz.io uses, when it can be had (STS GetCallerIdentity).
+AccountLookup = Callable[[], str]
+
+
 class Unreadable(Exception):
     """No candidate could read a setting; the message says why, for each."""
 
@@ -153,19 +169,66 @@ def intelligent_tiering(reader: SettingsReader, bucket: str) -> list[Finding] | 
     return found
 
 
-def requester_pays(reader: SettingsReader, bucket: str) -> Finding | NotChecked | None:
-    """Requester Pays makes every request without x-amz-request-payer fail with AccessDenied."""
+def requester_pays(reader: SettingsReader, bucket: str,
+                   principal_account: AccountLookup | None = None) -> Finding | NotChecked | Note | None:
+    """Requester Pays makes every request without x-amz-request-payer fail with AccessDenied,
+    except the bucket owner's: principals of the owner's account need no header (docs/facts.md).
+    So it breaks Logz.io only for a principal of another account. Whether the principal's
+    account (`principal_account`, looked up only for a Requester Pays bucket) owns the bucket
+    is asked with ExpectedBucketOwner, by the same credentials that read the setting. When the
+    account cannot be had, the principal is taken to be the owner's (this project creates it
+    in the bucket's account), and the note says so."""
+    looked_up: list[tuple[str | None, str]] = []
+
+    def account() -> tuple[str | None, str]:
+        if not looked_up:
+            looked_up.append(_account_of(principal_account))
+        return looked_up[0]
+
+    def read(s3: S3Access) -> tuple[str, str | None, bool | None]:
+        payer = s3.request_payer()
+        if payer != "Requester":
+            return payer, None, None
+        found, _ = account()
+        return payer, found, (s3.owned_by(found) if found else None)
+
     try:
-        payer = reader.read(lambda s3: s3.request_payer())
+        payer, found, owned = reader.read(read)
     except Unreadable as why:
         return _not_checked(REQUESTER_PAYS, "request payment setting", "s3:GetBucketRequestPayment", why,
                             bucket, "get-bucket-request-payment")
     if payer != "Requester":
         return None
-    return Finding(REQUESTER_PAYS, Severity.ERROR,
-                   f"bucket {bucket} is Requester Pays: Logz.io's requests do not agree to pay and are denied",
-                   f"make the bucket owner pay: aws s3api put-bucket-request-payment --bucket {bucket} "
-                   "--request-payment-configuration Payer=BucketOwner")
+    make_owner_pay = (f"aws s3api put-bucket-request-payment --bucket {bucket} "
+                      "--request-payment-configuration Payer=BucketOwner")
+    if owned is False:
+        return Finding(REQUESTER_PAYS, Severity.ERROR,
+                       f"bucket {bucket} is Requester Pays and belongs to another account than the principal "
+                       f"Logz.io uses ({found}): S3 denies that principal's requests unless they agree to pay "
+                       "(x-amz-request-payer), and Logz.io's do not",
+                       f"make the bucket owner pay: {make_owner_pay}; or give Logz.io a user or role of the "
+                       "bucket owner's account")
+    if owned:
+        return Note(REQUESTER_PAYS, f"bucket {bucket} is Requester Pays, but the principal Logz.io uses belongs "
+                    f"to the bucket owner's account ({found}), whose requests need no x-amz-request-payer "
+                    "header: archive and restore work, billed to the owner as on any other bucket; nothing "
+                    "to change")
+    return Note(REQUESTER_PAYS, f"bucket {bucket} is Requester Pays; the principal's account could not be "
+                f"read ({account()[1]}), so it is taken to be the bucket owner's, whose requests need no "
+                "x-amz-request-payer header (this project creates the principal in the bucket's account). "
+                f"If the principal is of another account, archive and restore fail: then {make_owner_pay}")
+
+
+def _account_of(lookup: AccountLookup | None) -> tuple[str | None, str]:
+    """(the principal's account, or None and why not)."""
+    if lookup is None:
+        return None, "no way to look it up was given"
+    try:
+        return lookup(), ""
+    except ClientError as error:
+        return None, f"STS GetCallerIdentity answered {error.response.get('Error', {}).get('Code') or 'Error'}"
+    except BotoCoreError as error:
+        return None, f"STS GetCallerIdentity failed: {type(error).__name__}"
 
 
 def object_lock_retention(reader: SettingsReader, bucket: str) -> Finding | NotChecked | None:
@@ -243,21 +306,26 @@ def over_privileged(extra: ExtraGrants, bucket: str) -> list[Finding | NotChecke
 
 
 def bucket_findings(reader: SettingsReader, bucket: str,
-                    run: Callable[..., list] = lambda *tasks: [task() for task in tasks]
-                    ) -> tuple[list[Finding], list[NotChecked]]:
-    """Every finding read from the bucket's settings, in a fixed order. `run` runs the five
-    reads (the probe passes one that runs them at once)."""
+                    run: Callable[..., list] = lambda *tasks: [task() for task in tasks],
+                    principal_account: AccountLookup | None = None
+                    ) -> tuple[list[Finding], list[NotChecked], list[Note]]:
+    """Every finding read from the bucket's settings, in a fixed order, and the notes. `run`
+    runs the five reads (the probe passes one that runs them at once)."""
     findings: list[Finding] = []
     not_checked: list[NotChecked] = []
+    notes: list[Note] = []
     for result in run(lambda: object_ownership(reader, bucket), lambda: lifecycle(reader, bucket),
-                      lambda: intelligent_tiering(reader, bucket), lambda: requester_pays(reader, bucket),
+                      lambda: intelligent_tiering(reader, bucket),
+                      lambda: requester_pays(reader, bucket, principal_account),
                       lambda: object_lock_retention(reader, bucket)):
-        _collect(result, findings, not_checked)
-    return findings, not_checked
+        _collect(result, findings, not_checked, notes)
+    return findings, not_checked, notes
 
 
-def _collect(result: Any, findings: list[Finding], not_checked: list[NotChecked]) -> None:
-    if isinstance(result, NotChecked):
+def _collect(result: Any, findings: list[Finding], not_checked: list[NotChecked], notes: list[Note]) -> None:
+    if isinstance(result, Note):
+        notes.append(result)
+    elif isinstance(result, NotChecked):
         not_checked.append(result)
     elif isinstance(result, Finding):
         findings.append(result)

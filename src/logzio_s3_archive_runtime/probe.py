@@ -35,8 +35,8 @@ from . import checks
 from .aws import S3Access
 from .checks import CheckResult, ProbeAborted, Status
 from .diagnosis import Abort, Diagnosis, Finding, LeftBehind, NotChecked
-from .findings import (NO_PROBE_OBJECT, ExtraGrants, SettingsReader, bucket_findings, over_privileged,
-                       region_mismatch)
+from .findings import (NO_PROBE_OBJECT, AccountLookup, ExtraGrants, SettingsReader, bucket_findings,
+                       over_privileged, region_mismatch)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -207,10 +207,11 @@ def together(*tasks: Callable[[], Any]) -> list[Any]:
 def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
               patience: Patience = Patience(), clock: Clock | None = None,
               probe_key: str | None = None, settings: SettingsReader | None = None,
-              notes: Sequence[str] = ()) -> Diagnosis:
+              notes: Sequence[str] = (), principal_account: AccountLookup | None = None) -> Diagnosis:
     """Check the four permissions as `user`, look for extra grants with safe calls, read the
     bucket's settings with `settings`, then remove the probe object (as `user` first: that is
-    one of the safe calls, then as `cleaners`).
+    one of the safe calls, then as `cleaners`). `principal_account` gives `user`'s AWS account
+    (asked only for a Requester Pays bucket).
 
     Never raises for what AWS answers: a probe that cannot be made at all (bucket missing,
     key rejected, network) is a Diagnosis with `abort` set."""
@@ -224,12 +225,13 @@ def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
     unknown: list[tuple[str, str]] = []
     try:
         # Archive then restore is a chain (the read needs the write); the rest stands alone.
-        results, (locate, region), policy, buckets, (findings, not_checked) = together(
+        results, (locate, region), policy, buckets, (findings, not_checked, found_notes) = together(
             lambda: _archive_and_restore(user, key, retrier, failure, written),
             lambda: _locate(user, retrier, failure),
             lambda: _extra_grant(user.read_bucket_policy, "s3:GetBucketPolicy", unknown),
             lambda: _extra_grant(user.list_all_buckets, "s3:ListAllMyBuckets", unknown),
-            lambda: bucket_findings(settings or SettingsReader(()), bucket, run=together))
+            lambda: bucket_findings(settings or SettingsReader(()), bucket, run=together,
+                                    principal_account=principal_account))
     except ProbeAborted as aborted:
         version_id = written[0] if written else None
         left = _remove_probe(user, cleaners, key, version_id, unknown=[])[0] if written else None
@@ -254,6 +256,7 @@ def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
             not_checked.append(result)
     return replace(base, checks=tuple(results[action] for action in checks.ACTIONS),
                    findings=tuple(findings), not_checked=tuple(not_checked), bucket_region=region,
+                   notes=base.notes + tuple(str(note) for note in found_notes),
                    probe_version_id=version_id, left_behind=left, removed_by=removed_by)
 
 

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from logzio_s3_archive_runtime.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK
-from tests.bucket_cases import CASES, GLACIER_ALL, LEAVES_PROBE_OBJECT
+from tests.bucket_cases import CASES, GLACIER_ALL, LEAVES_PROBE_OBJECT, notes_match
 
 from .conftest import FINDINGS_PREFIX, probe_objects
 
@@ -77,9 +77,9 @@ def test_each_bucket_finding_through_the_emulator(run, emulator, case_buckets, c
     doc = result.doc
     assert [(f["id"], f["severity"]) for f in doc["findings"]] == expected, doc["findings"]
     assert doc["not_checked"] == [], doc["not_checked"]
+    assert notes_match(case, doc["notes"], bucket), doc["notes"]
     errors = [f for f in expected if f[1] == "error"]
-    if case != "requester-pays":  # S3 may deny a Requester Pays bucket's requests outright
-        assert all(c["ok"] for c in doc["checks"]), doc["checks"]
+    assert all(c["ok"] for c in doc["checks"]), doc["checks"]
     assert result.code == (EXIT_MISSING if errors else EXIT_OK), result.out
     if case in LEAVES_PROBE_OBJECT:  # S3 refuses to delete it, the admin too: said, with its key
         assert [key for key, _ in probe_objects(emulator, bucket)] == [doc["left_behind"]], doc

@@ -8,8 +8,8 @@ from botocore.exceptions import ClientError
 from logzio_s3_archive_runtime import checks
 from logzio_s3_archive_runtime.checks import Status
 from logzio_s3_archive_runtime.probe import PROPAGATION_POLL_SECONDS, Patience, remove_leftovers, run_probe
-from tests.bucket_cases import CASES, UNREADABLE
-from tests.unit.s3stub import BODY, BUCKET, DENIED_PUT, KEY, FakeClock, Script, stubbed
+from tests.bucket_cases import CASES, UNREADABLE, finding_notes, notes_match
+from tests.unit.s3stub import ACCOUNT, BODY, BUCKET, DENIED_PUT, KEY, FakeClock, Script, stubbed
 
 ALL = checks.ACTIONS
 
@@ -405,11 +405,11 @@ def test_a_storm_longer_than_the_deadline_raises_at_the_deadline():
 
 # --------------------------------------------------------------------------- findings
 
-def probe_with_settings(principal, cleaner, reader):
+def probe_with_settings(principal, cleaner, reader, account=lambda: ACCOUNT):
     from logzio_s3_archive_runtime.findings import SettingsReader
     return run_probe(principal[0], [("the cleaner", cleaner[0])], "us-east-1",
                      Patience(key_propagation=90, policy_settling=0), FakeClock(), probe_key=KEY,
-                     settings=SettingsReader([("the reader", reader[0])]))
+                     settings=SettingsReader([("the reader", reader[0])]), principal_account=account)
 
 
 @pytest.fixture
@@ -428,6 +428,9 @@ def test_bucket_findings(principal, cleaner, reader, case):
     report = probe_with_settings(principal, cleaner, reader)
     assert [(f.id, f.severity.value) for f in report.findings] == expected
     assert report.not_checked == ()
+    assert notes_match(case, report.notes, BUCKET), report.notes
+    for note in finding_notes(report.notes):  # a note is said in the verdict, strict or not
+        assert f"Note: {note}" in report.verdict() and f"Note: {note}" in report.verdict(strict=True)
     errors = [f for f in report.findings if f.severity.value == "error"]
     assert report.exit_status() == (1 if errors else 0)
     assert report.exit_status(strict=True) == (1 if expected else 0)
@@ -465,6 +468,55 @@ def test_an_object_lock_retention_says_what_stays_behind_and_the_fix(principal, 
     assert report.ok and not report.passes(strict=True)
 
 
+def test_requester_pays_is_an_error_for_a_principal_of_another_account(principal, cleaner, reader):
+    """S3 waives x-amz-request-payer for the bucket owner's account only: asked with
+    ExpectedBucketOwner, which S3 answers 403 when another account owns the bucket."""
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete()
+    reader[1].bucket_settings(payer="Requester", owner="210987654321")
+    report = probe_with_settings(principal, cleaner, reader)
+    [finding] = report.findings
+    assert (finding.id, finding.severity.value) == ("requester-pays", "error")
+    assert finding.message == (f"bucket {BUCKET} is Requester Pays and belongs to another account than the "
+                               f"principal Logz.io uses ({ACCOUNT}): S3 denies that principal's requests unless "
+                               "they agree to pay (x-amz-request-payer), and Logz.io's do not")
+    assert finding.fix.startswith(f"make the bucket owner pay: aws s3api put-bucket-request-payment --bucket "
+                                  f"{BUCKET} --request-payment-configuration Payer=BucketOwner")
+    assert finding_notes(report.notes) == [] and report.exit_status() == 1
+    assert report.verdict().startswith(f"FAILED: Logz.io cannot use bucket {BUCKET} (archive and restore will "
+                                       "fail): 4 of 4 permissions granted; error requester-pays: ")
+
+
+def test_requester_pays_with_the_principal_account_unknown_is_taken_as_the_owners(principal, cleaner, reader):
+    """No ExpectedBucketOwner call without an account: a note that says what was assumed and
+    what to do if it is wrong; the bucket passes."""
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable():
+        raise EndpointConnectionError(endpoint_url="https://sts.amazonaws.com")
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete()
+    reader[1].bucket_settings(payer="Requester", owner=None)
+    report = probe_with_settings(principal, cleaner, reader, account=unreachable)
+    assert report.findings == () and report.ok
+    [note] = finding_notes(report.notes)
+    assert note == (f"requester-pays: bucket {BUCKET} is Requester Pays; the principal's account could not be read "
+                    "(STS GetCallerIdentity failed: EndpointConnectionError), so it is taken to be the bucket "
+                    "owner's, whose requests need no x-amz-request-payer header (this project creates the "
+                    "principal in the bucket's account). If the principal is of another account, archive and "
+                    f"restore fail: then aws s3api put-bucket-request-payment --bucket {BUCKET} "
+                    "--request-payment-configuration Payer=BucketOwner")
+
+
+def test_the_principal_account_is_looked_up_only_for_a_requester_pays_bucket(principal, cleaner, reader):
+    def never():
+        raise AssertionError("looked up the account of a bucket that is not Requester Pays")
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete()
+    reader[1].bucket_settings()
+    assert probe_with_settings(principal, cleaner, reader, account=never).ok
+
+
 def test_unreadable_settings_are_not_checked_never_passed(principal, cleaner, reader):
     settings, ids = UNREADABLE
     principal[1].put().list().get().locate().tail()
@@ -481,11 +533,13 @@ def test_the_next_reader_is_tried_when_the_first_may_not_read(principal, cleaner
     first, first_stub = stubbed()
     second, second_stub = stubbed()
     Script(first_stub).bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer", "lock"))
-    Script(second_stub).bucket_settings(payer="Requester")
+    # The owner check (ExpectedBucketOwner) is asked by the reader that could read the setting.
+    Script(second_stub).bucket_settings(payer="Requester", owner="210987654321")
     principal[1].put().list().get().locate().tail()
     cleaner[1].delete()
     report = run_probe(principal[0], [("the cleaner", cleaner[0])], "us-east-1", clock=FakeClock(),
-                       probe_key=KEY, settings=SettingsReader([("first", first), ("second", second)]))
+                       probe_key=KEY, settings=SettingsReader([("first", first), ("second", second)]),
+                       principal_account=lambda: ACCOUNT)
     assert [f.id for f in report.findings] == ["requester-pays"] and report.not_checked == ()
 
 
