@@ -38,10 +38,36 @@ CASES = {
     "tiering-archive": ({"tierings": [TIERING_ARCHIVE]}, [("intelligent-tiering-archive", "error")]),
     "tiering-deep-under-prefix": ({"tierings": [TIERING_DEEP_PREFIX]},
                                   [("intelligent-tiering-archive", "warning")]),
-    "requester-pays": ({"payer": "Requester"}, [("requester-pays", "error")]),
+    # Requester Pays needs no header from the owner's account, which the principal is in.
+    "requester-pays": ({"payer": "Requester"}, []),
+    "object-lock-retention": ({"lock": {"Mode": "GOVERNANCE", "Days": 1}}, [("object-lock-retention", "warning")]),
 }
 
+#: Notes the findings add for a case (the start of each), in order; other cases add none.
+NOTES = {
+    "requester-pays": ["requester-pays: bucket {bucket} is Requester Pays, but the principal Logz.io uses "
+                       "belongs to the bucket owner's account ("],
+}
+
+
+def finding_notes(notes) -> list[str]:
+    """The notes a finding added ("<finding id>: ..."), of a diagnosis's notes."""
+    return [note for note in notes if note.startswith("requester-pays: ")]
+
+
+def notes_match(case: str, notes, bucket: str) -> bool:
+    """Whether the findings' notes among `notes` are those of `case`, each starting as NOTES says."""
+    expected = [start.format(bucket=bucket) for start in NOTES.get(case, [])]
+    found = finding_notes(notes)
+    return len(found) == len(expected) and all(note.startswith(start) for note, start in zip(found, expected))
+
+
+#: Cases whose probe object stays behind whatever the cleanup may do (S3 refuses the delete).
+LEAVES_PROBE_OBJECT = frozenset({"object-lock-retention"})
+
 #: Settings the checking credentials may not read: reported as not checked, never passed.
-UNREADABLE = ({"denied": ("ownership", "lifecycle", "tiering", "payer")},
+UNREADABLE = ({"denied": ("ownership", "lifecycle", "tiering", "payer", "lock")},
               ["object-ownership-enforced", "lifecycle-unrestorable", "intelligent-tiering-archive",
-               "requester-pays"])
+               "requester-pays", "object-lock-retention"])
+#: What a least-privilege principal answers for each read: every one denied.
+ALL_DENIED = UNREADABLE[0]["denied"]

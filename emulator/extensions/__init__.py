@@ -19,6 +19,8 @@ Modules:
   s3_action_names   - GetBucketOwnershipControls (and kin) authorized as their own IAM actions
   bucket_features   - Requester Pays and Intelligent-Tiering configurations (moto has neither
                       sub-resource), authorized as their IAM actions
+  expected_bucket_owner - ExpectedBucketOwner naming another account than the bucket's: 403 AccessDenied
+                      (moto ignored the header)
   lifecycle_size_filter - a lifecycle rule's ObjectSizeGreaterThan/LessThan filter kept and read back
   resource_authz    - IAM authorization against the real resource ARN (secretsmanager, kms, lambda,
                       cloudformation)
@@ -109,6 +111,7 @@ def apply_all() -> None:
         cloudwatch_authz,
         cross_account_trust,
         custom_resource,
+        expected_bucket_owner,
         iam_inline_policy,
         iam_wildcard,
         lifecycle_size_filter,
@@ -142,6 +145,7 @@ def apply_all() -> None:
             bucket_settings,
             s3_action_names,
             bucket_features,
+            expected_bucket_owner,
             lifecycle_size_filter,
             cloudwatch_authz,
             bodyless_signature,

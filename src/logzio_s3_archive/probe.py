@@ -101,10 +101,12 @@ class PermissionProbe(Construct):
             conditions={"StringLike": {"s3:prefix": [f"{PROBE_PREFIX}*"]}}))
         self.role.add_to_principal_policy(iam.PolicyStatement(
             # The bucket findings: settings that break archive or restore beyond the grants
-            # (ACLs disabled, Glacier lifecycle rules, archive tiers, Requester Pays). Read only.
+            # (ACLs disabled, Glacier lifecycle rules, archive tiers, Requester Pays) and an
+            # Object Lock retention that keeps every probe object. Read only.
             sid="ReadBucketSettings", actions=[
                 "s3:GetBucketOwnershipControls", "s3:GetLifecycleConfiguration",
-                "s3:GetIntelligentTieringConfiguration", "s3:GetBucketRequestPayment"],
+                "s3:GetIntelligentTieringConfiguration", "s3:GetBucketRequestPayment",
+                "s3:GetBucketObjectLockConfiguration"],
             resources=[bucket.bucket_arn]))
         self.role.add_to_principal_policy(iam.PolicyStatement(
             sid="DetectRollback", actions=["cloudformation:DescribeStacks"],

@@ -108,8 +108,33 @@ class S3Access:
                 return found
             params["ContinuationToken"] = page["NextContinuationToken"]
 
+    def object_lock_retention(self) -> dict | None:
+        """The bucket's Object Lock default retention ({"Mode", "Days" or "Years"}); None when
+        Object Lock is off or has no default retention."""
+        try:
+            configuration = self.client.get_object_lock_configuration(Bucket=self.bucket)
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ObjectLockConfigurationNotFoundError":
+                return None
+            raise
+        rule = configuration.get("ObjectLockConfiguration", {}).get("Rule") or {}
+        return rule.get("DefaultRetention") or None
+
     def request_payer(self) -> str:
         return self.client.get_bucket_request_payment(Bucket=self.bucket).get("Payer", "BucketOwner")
+
+    def owned_by(self, account: str) -> bool:
+        """Whether `account` owns the bucket: GetBucketRequestPayment with ExpectedBucketOwner,
+        which S3 answers 403 when another account owns it. Asked right after a plain
+        GetBucketRequestPayment that these credentials were allowed, so a denial here is the
+        owner check's, not a missing permission."""
+        try:
+            self.client.get_bucket_request_payment(Bucket=self.bucket, ExpectedBucketOwner=account)
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("AccessDenied", "403", "Forbidden"):
+                return False
+            raise
+        return True
 
     def read_bucket_policy(self) -> None:
         """GetBucketPolicy; a bucket without a policy answers NoSuchBucketPolicy, which S3
@@ -250,6 +275,13 @@ def assume_role(role_arn: str, external_id: str, region: str | None = None, prof
                                   DurationSeconds=900)["Credentials"]
     return AccessKey(credentials["AccessKeyId"], credentials["SecretAccessKey"],
                      credentials["SessionToken"])
+
+
+def caller_account(region: str | None = None, key: "AccessKey | None" = None, profile: str | None = None,
+                   endpoint_url: str | None = None) -> str:
+    """The AWS account of `key` (or `profile`, or the default chain): STS GetCallerIdentity,
+    which needs no permission."""
+    return client("sts", region, profile, endpoint_url, key).get_caller_identity()["Account"]
 
 
 def cloudformation_client(region: str | None = None, profile: str | None = None,

@@ -44,6 +44,11 @@ SESSION_REJECTED = frozenset({"InvalidToken", "ExpiredToken", "TokenRefreshRequi
                               "ExpiredTokenException"})
 KMS_CODES = frozenset({"KMS.DisabledException", "KMS.NotFoundException", "KMS.KMSInvalidStateException",
                        "KMS.AccessDeniedException", "KMSAccessDenied"})
+#: How S3 passes on KMS's answers for a key it cannot use yet: NotFoundException for a key
+#: that KMS does not know (a new key, eventually consistent, or a wrong one), and
+#: KMSInvalidStateException for one in no usable state (pending import, pending deletion,
+#: unavailable). Retried like a new access key, until the key deadline (docs/facts.md).
+KMS_NOT_READY = frozenset({"KMS.NotFoundException", "KMS.KMSInvalidStateException"})
 
 
 class Status(str, Enum):
@@ -87,6 +92,35 @@ class ProbeAborted(Exception):
 #: A KMS action named in AWS's message ("... not authorized to perform: kms:Decrypt ...");
 #: a bare "kms" could be part of a bucket, user or stack name.
 _KMS_ACTION = re.compile(r"\bkms:[A-Za-z]+")
+#: The key in AWS's message: its ARN ("Key 'arn:aws:kms:...:key/ID' does not exist"), or the
+#: id or alias after "keyId" ("Invalid keyId aws/s3"), or a bare key id (a UUID or mrk-...).
+_KMS_KEY = re.compile(r"arn:aws[\w-]*:kms:[\w-]*:\d*:(?:key|alias)/[\w/-]+"
+                      r"|(?<=keyId )'?[\w/:-]+"
+                      r"|\b(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b")
+
+
+def kms_key_in(message: str) -> str | None:
+    """The KMS key AWS's error message names, or None."""
+    found = _KMS_KEY.search(message)
+    return found.group(0).strip("'") if found else None
+
+
+def _kms_not_ready_hint(code: str, message: str, bucket: str) -> str:
+    key = kms_key_in(message)
+    named = f"KMS key {key}" if key else "a KMS key"
+    look = (f"aws kms describe-key --key-id {key}" if key else
+            f"aws s3api get-bucket-encryption --bucket {bucket} names it, aws kms describe-key --key-id KEY")
+    if code == "KMS.NotFoundException":
+        return (f"the bucket's default encryption uses {named}, which KMS does not find (it does not exist, "
+                "or is in another region or account), still after waiting the key deadline for a new key: "
+                f"check it ({look}); point the bucket's default encryption at a key that exists in the "
+                f"bucket's region (aws s3api put-bucket-encryption --bucket {bucket} ...), or raise "
+                "keyDeadlineSeconds (--key-deadline-seconds) if the key was created moments ago")
+    return (f"the bucket's default encryption uses {named}, which is in no usable state (pending "
+            "deletion, pending import or unavailable), still after waiting the key deadline: check its "
+            f"KeyState ({look}); cancel a pending deletion (aws kms cancel-key-deletion, then aws kms "
+            "enable-key), finish the key material import, or point the bucket's default encryption at "
+            f"another key (aws s3api put-bucket-encryption --bucket {bucket} ...)")
 
 
 def hint_for(action: str, code: str, message: str, bucket: str) -> str:
@@ -95,6 +129,8 @@ def hint_for(action: str, code: str, message: str, bucket: str) -> str:
     if code in WRONG_REGION:
         return (f"bucket {bucket} is in another region than the one used: "
                 "use the bucket's own region (Logz.io asks for it on the archive page)")
+    if action in (PUT_OBJECT, GET_OBJECT) and code in KMS_NOT_READY:
+        return _kms_not_ready_hint(code, message, bucket)
     if action in (PUT_OBJECT, GET_OBJECT) and (code in KMS_CODES or _KMS_ACTION.search(message)):
         verb = "kms:GenerateDataKey" if action == PUT_OBJECT else "kms:Decrypt"
         return (f"the bucket's default encryption uses a KMS key: allow {verb} on that key "

@@ -30,7 +30,7 @@ import shlex
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NoReturn, Sequence, TextIO
+from typing import Any, Callable, Iterator, NoReturn, Sequence, TextIO
 from urllib.parse import urlsplit
 
 from botocore.exceptions import (BotoCoreError, ClientError, NoCredentialsError, NoRegionError,
@@ -420,6 +420,8 @@ class Target:
     user: aws.S3Access | None = None
     cleaners: list[tuple[str, aws.S3Access]] = field(default_factory=list)
     readers: list[tuple[str, aws.S3Access]] = field(default_factory=list)
+    #: The checked principal's AWS account, looked up when needed (a Requester Pays bucket).
+    account: Callable[[], str] | None = None
 
 
 def _profile_label(profile: str | None, default: str) -> str:
@@ -437,6 +439,7 @@ def _resolve_bucket(args: argparse.Namespace, target: Target) -> None:
     client = aws.s3_client(args.region, profile=args.profile, endpoint_url=args.endpoint_url)
     target.region = args.region or client.meta.region_name
     target.user = aws.S3Access(client, args.bucket)
+    target.account = lambda: aws.caller_account(target.region, profile=args.profile, endpoint_url=args.endpoint_url)
     target.readers.append((CHECKED, target.user))
     if args.cleanup_profile:
         other = (_profile_label(args.cleanup_profile, ""), aws.S3Access(
@@ -474,6 +477,7 @@ def _resolve_stack(args: argparse.Namespace, target: Target) -> None:
                             f"{stack_key}: Logz.io must use the key in the secret")
     target.user = aws.S3Access(aws.s3_client(target.region, key=key, endpoint_url=args.endpoint_url),
                                target.bucket)
+    target.account = lambda: aws.caller_account(target.region, key=key, endpoint_url=args.endpoint_url)
     own = (_profile_label(args.profile, OWN), aws.S3Access(
         aws.s3_client(target.region, profile=args.profile, endpoint_url=args.endpoint_url), target.bucket))
     target.readers.append(own)
@@ -589,7 +593,7 @@ def check(args: argparse.Namespace) -> Outcome:
         patience = Patience(key_propagation=args.key_deadline_seconds, policy_settling=args.settle_seconds)
         return Outcome(target, run_probe(target.user, target.cleaners, target.expected_region, patience,
                                          Clock(), settings=SettingsReader(target.readers),
-                                         notes=target.notes))
+                                         notes=target.notes, principal_account=target.account))
     except _NoVerdict as refused:
         abort = refused.abort
     except aws.MalformedSecret as error:

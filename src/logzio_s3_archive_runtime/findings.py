@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import S3Access
+from .checks import PROBE_PREFIX
 from .diagnosis import Finding, NotChecked, Severity
 
 T = TypeVar("T")
@@ -22,6 +23,7 @@ OBJECT_OWNERSHIP = "object-ownership-enforced"
 LIFECYCLE = "lifecycle-unrestorable"
 INTELLIGENT_TIERING = "intelligent-tiering-archive"
 REQUESTER_PAYS = "requester-pays"
+OBJECT_LOCK_RETENTION = "object-lock-retention"
 REGION_MISMATCH = "bucket-region-mismatch"
 OVER_PRIVILEGED = "over-privileged"
 
@@ -29,6 +31,26 @@ OVER_PRIVILEGED = "over-privileged"
 UNRESTORABLE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 #: Intelligent-Tiering tiers whose objects must be restored before they can be read.
 ARCHIVE_TIERS = frozenset({"ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"})
+#: The scheduled re-check's default (the construct's DEFAULT_WATCH_SCHEDULE): the runtime is
+#: not told the schedule, so what a lock leaves behind is counted at this rate.
+DEFAULT_RECHECK = "rate(6 hours)"
+DEFAULT_RECHECKS_PER_DAY = 4
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something worth knowing about the bucket that breaks nothing; rendered with the
+    Diagnosis's notes, as "<id>: <text>"."""
+
+    id: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.text}"
+
+
+#: The account of the principal Logz.io uses, when it can be had (STS GetCallerIdentity).
+AccountLookup = Callable[[], str]
 
 
 class Unreadable(Exception):
@@ -147,19 +169,94 @@ def intelligent_tiering(reader: SettingsReader, bucket: str) -> list[Finding] | 
     return found
 
 
-def requester_pays(reader: SettingsReader, bucket: str) -> Finding | NotChecked | None:
-    """Requester Pays makes every request without x-amz-request-payer fail with AccessDenied."""
+def requester_pays(reader: SettingsReader, bucket: str,
+                   principal_account: AccountLookup | None = None) -> Finding | NotChecked | Note | None:
+    """Requester Pays makes every request without x-amz-request-payer fail with AccessDenied,
+    except the bucket owner's: principals of the owner's account need no header (docs/facts.md).
+    So it breaks Logz.io only for a principal of another account. Whether the principal's
+    account (`principal_account`, looked up only for a Requester Pays bucket) owns the bucket
+    is asked with ExpectedBucketOwner, by the same credentials that read the setting. When the
+    account cannot be had, the principal is taken to be the owner's (this project creates it
+    in the bucket's account), and the note says so."""
+    looked_up: list[tuple[str | None, str]] = []
+
+    def account() -> tuple[str | None, str]:
+        if not looked_up:
+            looked_up.append(_account_of(principal_account))
+        return looked_up[0]
+
+    def read(s3: S3Access) -> tuple[str, str | None, bool | None]:
+        payer = s3.request_payer()
+        if payer != "Requester":
+            return payer, None, None
+        found, _ = account()
+        return payer, found, (s3.owned_by(found) if found else None)
+
     try:
-        payer = reader.read(lambda s3: s3.request_payer())
+        payer, found, owned = reader.read(read)
     except Unreadable as why:
         return _not_checked(REQUESTER_PAYS, "request payment setting", "s3:GetBucketRequestPayment", why,
                             bucket, "get-bucket-request-payment")
     if payer != "Requester":
         return None
-    return Finding(REQUESTER_PAYS, Severity.ERROR,
-                   f"bucket {bucket} is Requester Pays: Logz.io's requests do not agree to pay and are denied",
-                   f"make the bucket owner pay: aws s3api put-bucket-request-payment --bucket {bucket} "
-                   "--request-payment-configuration Payer=BucketOwner")
+    make_owner_pay = (f"aws s3api put-bucket-request-payment --bucket {bucket} "
+                      "--request-payment-configuration Payer=BucketOwner")
+    if owned is False:
+        return Finding(REQUESTER_PAYS, Severity.ERROR,
+                       f"bucket {bucket} is Requester Pays and belongs to another account than the principal "
+                       f"Logz.io uses ({found}): S3 denies that principal's requests unless they agree to pay "
+                       "(x-amz-request-payer), and Logz.io's do not",
+                       f"make the bucket owner pay: {make_owner_pay}; or give Logz.io a user or role of the "
+                       "bucket owner's account")
+    if owned:
+        return Note(REQUESTER_PAYS, f"bucket {bucket} is Requester Pays, but the principal Logz.io uses belongs "
+                    f"to the bucket owner's account ({found}), whose requests need no x-amz-request-payer "
+                    "header: archive and restore work, billed to the owner as on any other bucket; nothing "
+                    "to change")
+    return Note(REQUESTER_PAYS, f"bucket {bucket} is Requester Pays; the principal's account could not be "
+                f"read ({account()[1]}), so it is taken to be the bucket owner's, whose requests need no "
+                "x-amz-request-payer header (this project creates the principal in the bucket's account). "
+                f"If the principal is of another account, archive and restore fail: then {make_owner_pay}")
+
+
+def _account_of(lookup: AccountLookup | None) -> tuple[str | None, str]:
+    """(the principal's account, or None and why not)."""
+    if lookup is None:
+        return None, "no way to look it up was given"
+    try:
+        return lookup(), ""
+    except ClientError as error:
+        return None, f"STS GetCallerIdentity answered {error.response.get('Error', {}).get('Code') or 'Error'}"
+    except BotoCoreError as error:
+        return None, f"STS GetCallerIdentity failed: {type(error).__name__}"
+
+
+def object_lock_retention(reader: SettingsReader, bucket: str) -> Finding | NotChecked | None:
+    """An Object Lock default retention: each probe object's version is locked as it is
+    written, so no delete removes it before the retention ends, and every check, the scheduled
+    re-check included, leaves one behind."""
+    try:
+        retention = reader.read(lambda s3: s3.object_lock_retention())
+    except Unreadable as why:
+        return _not_checked(OBJECT_LOCK_RETENTION, "Object Lock configuration",
+                            "s3:GetBucketObjectLockConfiguration", why, bucket, "get-object-lock-configuration")
+    if not retention:
+        return None
+    days, years = int(retention.get("Days") or 0), int(retention.get("Years") or 0)
+    period = f"{years} year{'s' * (years != 1)}" if years else f"{days} day{'s' * (days != 1)}"
+    expire_after = years * 366 if years else days  # a year of the retention is at most 366 days
+    mode = retention.get("Mode") or "a mode S3 did not name"
+    return Finding(
+        OBJECT_LOCK_RETENTION, Severity.WARNING,
+        f"bucket {bucket} has an Object Lock default retention ({mode}, {period}): no probe object can "
+        f"be removed before its retention ends, so every check leaves one behind under {PROBE_PREFIX}, "
+        f"one per check: {DEFAULT_RECHECKS_PER_DAY} per day at the scheduled re-check's default "
+        f"{DEFAULT_RECHECK}",
+        f"Object Lock cannot exempt a prefix: re-check less often or not at all (watchSchedule in cdk.json, "
+        f"e.g. rate(1 day), or off), and let S3 remove the probe objects once their retention ends with a "
+        f"lifecycle rule on prefix {PROBE_PREFIX} that expires current versions after {expire_after + 1} "
+        f"days and noncurrent versions after 1 day (aws s3api put-bucket-lifecycle-configuration --bucket "
+        f"{bucket} ..., keeping the bucket's other rules)")
 
 
 def region_mismatch(bucket: str, found_region: str | None,
@@ -209,20 +306,26 @@ def over_privileged(extra: ExtraGrants, bucket: str) -> list[Finding | NotChecke
 
 
 def bucket_findings(reader: SettingsReader, bucket: str,
-                    run: Callable[..., list] = lambda *tasks: [task() for task in tasks]
-                    ) -> tuple[list[Finding], list[NotChecked]]:
-    """Every finding read from the bucket's settings, in a fixed order. `run` runs the four
-    reads (the probe passes one that runs them at once)."""
+                    run: Callable[..., list] = lambda *tasks: [task() for task in tasks],
+                    principal_account: AccountLookup | None = None
+                    ) -> tuple[list[Finding], list[NotChecked], list[Note]]:
+    """Every finding read from the bucket's settings, in a fixed order, and the notes. `run`
+    runs the five reads (the probe passes one that runs them at once)."""
     findings: list[Finding] = []
     not_checked: list[NotChecked] = []
+    notes: list[Note] = []
     for result in run(lambda: object_ownership(reader, bucket), lambda: lifecycle(reader, bucket),
-                      lambda: intelligent_tiering(reader, bucket), lambda: requester_pays(reader, bucket)):
-        _collect(result, findings, not_checked)
-    return findings, not_checked
+                      lambda: intelligent_tiering(reader, bucket),
+                      lambda: requester_pays(reader, bucket, principal_account),
+                      lambda: object_lock_retention(reader, bucket)):
+        _collect(result, findings, not_checked, notes)
+    return findings, not_checked, notes
 
 
-def _collect(result: Any, findings: list[Finding], not_checked: list[NotChecked]) -> None:
-    if isinstance(result, NotChecked):
+def _collect(result: Any, findings: list[Finding], not_checked: list[NotChecked], notes: list[Note]) -> None:
+    if isinstance(result, Note):
+        notes.append(result)
+    elif isinstance(result, NotChecked):
         not_checked.append(result)
     elif isinstance(result, Finding):
         findings.append(result)

@@ -196,7 +196,8 @@ def _diagnose(props: ProbeProperties, hard_deadline: float, doing: Doing,
     doing.now = f"probing bucket {props.bucket_name} as {probed_as}"
     user = aws.S3Access(aws.s3_client(props.region, key=key), props.bucket_name)
     diagnosis = run_probe(user, [(ROLE_LABEL, own)], props.region, patience,
-                          settings=SettingsReader([(ROLE_LABEL, own)]))
+                          settings=SettingsReader([(ROLE_LABEL, own)]),
+                          principal_account=lambda: aws.caller_account(props.region, key=key))
     return diagnosis, probed_as, user
 
 

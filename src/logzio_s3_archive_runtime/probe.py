@@ -8,7 +8,9 @@ object and only that object afterwards, with separate credentials that may delet
 
 IAM is eventually consistent (docs/facts.md): a new access key answers
 InvalidAccessKeyId for a while and a new policy may answer AccessDenied for a few
-seconds. Both are retried, each until its own deadline measured from the probe's start;
+seconds; so is KMS: a bucket's new KMS key may answer KMS.NotFoundException or
+KMS.KMSInvalidStateException through S3 at first, retried like a new access key. Each is
+retried until its own deadline measured from the probe's start;
 throttling is retried until the hard deadline that the caller owns.
 """
 
@@ -33,8 +35,8 @@ from . import checks
 from .aws import S3Access
 from .checks import CheckResult, ProbeAborted, Status
 from .diagnosis import Abort, Diagnosis, Finding, LeftBehind, NotChecked
-from .findings import (NO_PROBE_OBJECT, ExtraGrants, SettingsReader, bucket_findings, over_privileged,
-                       region_mismatch)
+from .findings import (NO_PROBE_OBJECT, AccountLookup, ExtraGrants, SettingsReader, bucket_findings,
+                       over_privileged, region_mismatch)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,7 +97,8 @@ class Retrier:
     """Runs AWS calls, retrying what IAM propagation, throttling and the network explain.
 
     InvalidAccessKeyId is retried until the key deadline (from the first call): a new key
-    propagates endpoint by endpoint, so one success proves nothing about the next call.
+    propagates endpoint by endpoint, so one success proves nothing about the next call. A
+    KMS key S3 cannot use yet (checks.KMS_NOT_READY) is waited for until the same deadline.
     AccessDenied is retried until the settling window, which opens at the first answer
     that is not InvalidAccessKeyId: a slow key must not use up the policy's time. Both are
     polled at most every PROPAGATION_POLL_SECONDS. Throttling, 5xx and dropped connections
@@ -138,6 +141,9 @@ class Retrier:
             if code in checks.KEY_NOT_PROPAGATED or code in checks.DENIED:
                 step = PROPAGATION_POLL_SECONDS
                 reason = "IAM may still be propagating"
+            elif code in checks.KMS_NOT_READY:
+                step = PROPAGATION_POLL_SECONDS
+                reason = "a new KMS key may still be propagating"
             else:
                 step, backoff = backoff, min(backoff * 2, BACKOFF_CAP_SECONDS)
                 reason = "throttled or unavailable"
@@ -157,7 +163,7 @@ class Retrier:
         return self.hard_deadline if self.hard_deadline != float("inf") else self.key_deadline
 
     def _deadline_for(self, code: str, error: ClientError) -> float:
-        if code in checks.KEY_NOT_PROPAGATED:
+        if code in checks.KEY_NOT_PROPAGATED or code in checks.KMS_NOT_READY:
             return self.key_deadline
         if code in checks.DENIED:
             return self.settle_deadline
@@ -201,10 +207,11 @@ def together(*tasks: Callable[[], Any]) -> list[Any]:
 def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
               patience: Patience = Patience(), clock: Clock | None = None,
               probe_key: str | None = None, settings: SettingsReader | None = None,
-              notes: Sequence[str] = ()) -> Diagnosis:
+              notes: Sequence[str] = (), principal_account: AccountLookup | None = None) -> Diagnosis:
     """Check the four permissions as `user`, look for extra grants with safe calls, read the
     bucket's settings with `settings`, then remove the probe object (as `user` first: that is
-    one of the safe calls, then as `cleaners`).
+    one of the safe calls, then as `cleaners`). `principal_account` gives `user`'s AWS account
+    (asked only for a Requester Pays bucket).
 
     Never raises for what AWS answers: a probe that cannot be made at all (bucket missing,
     key rejected, network) is a Diagnosis with `abort` set."""
@@ -218,12 +225,13 @@ def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
     unknown: list[tuple[str, str]] = []
     try:
         # Archive then restore is a chain (the read needs the write); the rest stands alone.
-        results, (locate, region), policy, buckets, (findings, not_checked) = together(
+        results, (locate, region), policy, buckets, (findings, not_checked, found_notes) = together(
             lambda: _archive_and_restore(user, key, retrier, failure, written),
             lambda: _locate(user, retrier, failure),
             lambda: _extra_grant(user.read_bucket_policy, "s3:GetBucketPolicy", unknown),
             lambda: _extra_grant(user.list_all_buckets, "s3:ListAllMyBuckets", unknown),
-            lambda: bucket_findings(settings or SettingsReader(()), bucket, run=together))
+            lambda: bucket_findings(settings or SettingsReader(()), bucket, run=together,
+                                    principal_account=principal_account))
     except ProbeAborted as aborted:
         version_id = written[0] if written else None
         left = _remove_probe(user, cleaners, key, version_id, unknown=[])[0] if written else None
@@ -248,6 +256,7 @@ def run_probe(user: S3Access, cleaners: Cleaners, expected_region: str | None,
             not_checked.append(result)
     return replace(base, checks=tuple(results[action] for action in checks.ACTIONS),
                    findings=tuple(findings), not_checked=tuple(not_checked), bucket_region=region,
+                   notes=base.notes + tuple(str(note) for note in found_notes),
                    probe_version_id=version_id, left_behind=left, removed_by=removed_by)
 
 
@@ -257,9 +266,11 @@ def _failure(bucket: str, retrier: Retrier) -> Callable[[str, Exception], CheckR
     def failure(action: str, error: Exception) -> CheckResult:
         code = error_code(error)
         _abort_if_fatal(code, error, bucket, retrier)
+        detail = error_message(error)
+        if code in checks.KMS_NOT_READY:
+            detail += f" (still after {retrier.waited():.0f} s of waiting for the key)"
         return CheckResult(action, Status.MISSING, code,
-                           checks.hint_for(action, code, error_message(error), bucket),
-                           error_message(error))
+                           checks.hint_for(action, code, error_message(error), bucket), detail)
     return failure
 
 

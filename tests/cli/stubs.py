@@ -12,7 +12,7 @@ from logzio_s3_archive_runtime import aws, probe
 from logzio_s3_archive_runtime.cli import main
 from logzio_s3_archive_runtime.names import Output
 from tests.cli_run import Run
-from tests.unit.s3stub import BUCKET, KEY, Script, stubbed
+from tests.unit.s3stub import ACCOUNT, BUCKET, KEY, Script, stubbed
 
 #: The principal Logz.io uses, as --profile (with --bucket) or as the stack's key.
 LOGZIO = "logzio"
@@ -44,7 +44,10 @@ class StubbedAws:
         monkeypatch.setattr(aws, "stack_outputs", lambda *args, **kwargs: dict(self.outputs))
         monkeypatch.setattr(aws, "secretsmanager_client", lambda *args, **kwargs: None)
         monkeypatch.setattr(aws, "read_access_key", self._read_access_key)
+        monkeypatch.setattr(aws, "caller_account", self._caller_account)
         self.secret_error: Exception | None = None
+        #: Whose account was looked up: the key's id or the profile.
+        self.accounts_asked: list[str] = []
 
     @property
     def logzio(self) -> Script:
@@ -60,6 +63,12 @@ class StubbedAws:
             return self.clients[LOGZIO]
         assert profile in self.clients, f"a client for profile {profile!r} was not expected"
         return self.clients[profile]
+
+    def _caller_account(self, region=None, key=None, profile=None, endpoint_url=None):
+        """STS GetCallerIdentity of the checked principal: the key with --stack, the profile with --bucket."""
+        assert (key == LOGZIO_KEY) if key is not None else profile == LOGZIO, (key, profile)
+        self.accounts_asked.append(key.access_key_id if key is not None else profile)
+        return ACCOUNT
 
     def _read_access_key(self, secret_arn, client=None):
         assert secret_arn == SECRET_ARN
@@ -89,7 +98,7 @@ class StubbedAws:
         With --bucket the principal is asked for the settings first, and may not read them."""
         self.logzio.put().list().get().locate().extras()
         if mode == "bucket":
-            self.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer"))
+            self.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer", "lock"))
         self.logzio.self_delete()
         self.admin.bucket_settings(**(settings or {})).delete(version="v1")
         return self

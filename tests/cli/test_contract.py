@@ -14,7 +14,7 @@ import pytest
 from logzio_s3_archive_runtime import aws
 from logzio_s3_archive_runtime.cli import EXIT_MISSING, EXIT_NO_VERDICT, EXIT_OK, main
 from logzio_s3_archive_runtime.diagnosis import EXIT_FAILED
-from tests.bucket_cases import CASES, DEEP_ARCHIVE_PREFIX, UNREADABLE
+from tests.bucket_cases import CASES, DEEP_ARCHIVE_PREFIX, UNREADABLE, finding_notes, notes_match
 from tests.unit.s3stub import BUCKET, KEY
 
 from .stubs import ADMIN, LOGZIO, LOGZIO_KEY, SECRET_ARN, STACK, StubbedAws
@@ -91,7 +91,7 @@ def all_granted(s: StubbedAws) -> None:
 
 def list_missing(s: StubbedAws) -> None:
     s.logzio.put().list("AccessDenied").get().locate().extras()
-    s.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer")).self_delete()
+    s.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer", "lock")).self_delete()
     s.admin.bucket_settings().delete(version="v1")
 
 
@@ -219,6 +219,7 @@ def test_each_bucket_finding_on_the_command(fresh, case, mode):
     doc = assert_contract(result.doc)
     assert [(f["id"], f["severity"]) for f in doc["findings"]] == expected
     assert doc["not_checked"] == []
+    assert notes_match(case, doc["notes"], BUCKET), doc["notes"]
     assert result.code == (EXIT_MISSING if errors else EXIT_OK), result.out
     for finding in doc["findings"]:  # each says what is wrong, where, and what to run
         assert BUCKET in finding["message"] + finding["fix"]
@@ -237,6 +238,8 @@ def test_each_bucket_finding_on_the_command(fresh, case, mode):
         label + f["message"] for label, f in zip(_labels(expected), doc["findings"])]
     for line in found:
         assert lines[lines.index(line) + 1].startswith("    fix: ")
+    for note in finding_notes(doc["notes"]):  # a note line, and in the verdict
+        assert f"  note: {note}" in lines and f"Note: {note}" in text.last_line
     assert text.last_line.startswith("FAILED: " if expected else "OK: ")
 
 
@@ -281,7 +284,7 @@ def test_the_checked_credentials_alone_read_the_settings(monkeypatch):
 
 def test_an_over_privileged_principal_is_a_warning(aws_stub):
     aws_stub.logzio.put().list().get().locate().extras(policy=None, buckets=None)
-    aws_stub.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer")).self_delete(error=None)
+    aws_stub.logzio.bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer", "lock")).self_delete(error=None)
     aws_stub.admin.bucket_settings().delete(version="v1")
     doc = assert_contract(aws_stub.run("--json").doc)
     [finding] = doc["findings"]
@@ -295,16 +298,29 @@ def test_an_over_privileged_principal_is_a_warning(aws_stub):
 
 def test_stack_reads_settings_with_your_credentials_and_notes_a_key_mismatch(aws_stub):
     aws_stub.outputs["AccessKeyId"] = "AKIAOTHERKEY00000000"
-    aws_stub.granted("stack", {"payer": "Requester"})
+    aws_stub.granted("stack", {"payer": "Requester", "owner": "210987654321"})  # another account's bucket
     result = aws_stub.run("--json", mode="stack")
     doc = assert_contract(result.doc)
     assert result.code == EXIT_MISSING
     assert [f["id"] for f in doc["findings"]] == ["requester-pays"]
+    assert aws_stub.accounts_asked == [LOGZIO_KEY.access_key_id]  # the account of the key Logz.io uses
     assert doc["stack"] == STACK and doc["bucket"] == BUCKET and doc["region"] == "us-east-1"
     assert doc["principal"] == f"IAM user {LOGZIO} (access key {LOGZIO_KEY.access_key_id}, from stack {STACK})"
     assert doc["notes"] == [f"the secret holds access key {LOGZIO_KEY.access_key_id}, not the stack's "
                             "AKIAOTHERKEY00000000: Logz.io must use the key in the secret"]
     assert doc["summary"].endswith(f" Note: {doc['notes'][0]}.")
+
+
+def test_requester_pays_bucket_of_another_account_fails_the_bucket_check(aws_stub):
+    """--bucket with a profile of another account than the bucket's: the principal's account
+    (of --profile) does not own the bucket, so its requests would be denied: an error."""
+    aws_stub.granted("bucket", {"payer": "Requester", "owner": "210987654321"})
+    result = aws_stub.run("--json")
+    doc = assert_contract(result.doc)
+    assert result.code == EXIT_MISSING
+    assert [(f["id"], f["severity"]) for f in doc["findings"]] == [("requester-pays", "error")]
+    assert "belongs to another account than the principal Logz.io uses (123456789012)" in doc["summary"]
+    assert aws_stub.accounts_asked == [LOGZIO]
 
 
 def test_malformed_secret_is_no_verdict_with_its_what_and_fix(aws_stub):

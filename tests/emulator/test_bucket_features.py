@@ -70,6 +70,24 @@ def test_requester_pays_is_authorized_as_its_own_actions(emu):
     assert reader.get_bucket_request_payment(Bucket=bucket)["Payer"] == "BucketOwner"
 
 
+def test_expected_bucket_owner_of_another_account_is_denied(emu):
+    """expected_bucket_owner: moto ignored ExpectedBucketOwner; the probe's owner check for a
+    Requester Pays bucket (GetBucketRequestPayment with it) relies on the 403."""
+    s3, bucket = emu.client("s3"), _bucket(emu, "owner")
+    s3.put_bucket_request_payment(Bucket=bucket, RequestPaymentConfiguration={"Payer": "Requester"})
+    account = emu.client("sts").get_caller_identity()["Account"]
+    other = "210987654321" if account != "210987654321" else "123456789012"
+    assert s3.get_bucket_request_payment(Bucket=bucket, ExpectedBucketOwner=account)["Payer"] == "Requester"
+    assert _error(lambda: s3.get_bucket_request_payment(Bucket=bucket, ExpectedBucketOwner=other)) == (
+        "AccessDenied", 403)
+    assert _error(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner=other)) == (
+        "AccessDenied", 403)
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)  # nothing was written
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner=account)
+    assert s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner=account)["Body"].read() == b"x"
+    s3.delete_object(Bucket=bucket, Key="k")
+
+
 def test_intelligent_tiering_configurations_round_trip(emu):
     """bucket_features: moto listed none, stored none, and DeleteBucketIntelligentTiering-
     Configuration deleted the (empty) bucket itself."""

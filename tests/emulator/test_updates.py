@@ -227,6 +227,27 @@ def test_ownership_controls_are_authorized_as_their_own_action(emu):
     assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
 
 
+def test_object_lock_configuration_is_authorized_as_its_own_action(emu):
+    """s3_action_names: moto authorized GetObjectLockConfiguration as s3:ListBucket."""
+    bucket = f"lock-{uuid.uuid4().hex[:8]}"
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    retention = {"Mode": "GOVERNANCE", "Days": 1}
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": retention}})
+    arn = f"arn:aws:s3:::{bucket}"
+    lister = emu.client("s3", **user_credentials(emu, [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn}]))
+    reader = emu.client("s3", **user_credentials(emu, [{"Effect": "Allow",
+                                                        "Action": "s3:GetBucketObjectLockConfiguration",
+                                                        "Resource": arn}]))
+    with pytest.raises(ClientError) as denied:
+        lister.get_object_lock_configuration(Bucket=bucket)
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    rule = reader.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]["Rule"]
+    assert rule["DefaultRetention"]["Mode"] == "GOVERNANCE" and rule["DefaultRetention"]["Days"] == 1
+
+
 def test_describe_stacks_is_authorized_on_the_stack_arn(emu, wait_stack):
     """resource_authz: a grant on AWS::StackId (the probe's rollback detection) was denied."""
     cfn, name = emu.client("cloudformation"), f"arn-{uuid.uuid4().hex[:8]}"

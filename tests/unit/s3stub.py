@@ -12,6 +12,8 @@ from botocore.stub import Stubber
 from logzio_s3_archive_runtime.aws import S3Access
 
 BUCKET = "acme-logzio-archive"
+#: The AWS account the principals of these tests belong to (STS GetCallerIdentity).
+ACCOUNT = "123456789012"
 KEY = "logzio-archive-probe/20261127T000000Z-0123456789abcdef0123456789abcdef.txt"
 BODY = f"Logz.io archive permission probe for s3://{BUCKET}/{KEY}\n".encode()
 
@@ -40,11 +42,11 @@ class Script:
         return self
 
     # Each method queues one call; `error=` makes it fail with that code instead.
-    def put(self, error: str | None = None, message: str = "", version: str = "v1"):
+    def put(self, error: str | None = None, message: str = "", version: str = "v1", status: int = 403):
         params = {"Bucket": self.bucket, "Key": self.key, "Body": BODY, "IfNoneMatch": "*",
                   "ContentType": "text/plain"}
         if error:
-            return self.error("put_object", params, error, message)
+            return self.error("put_object", params, error, message, status)
         self.stub.add_response("put_object", {"VersionId": version}, params)
         return self
 
@@ -115,9 +117,14 @@ class Script:
         return self.extras().self_delete()
 
     def bucket_settings(self, ownership: str | None = "BucketOwnerPreferred", rules: list | None = None,
-                        tierings: list | None = None, payer: str = "BucketOwner", denied: tuple = ()):
-        """The reader's four reads: ownership, lifecycle, Intelligent-Tiering, request payment.
-        A name in `denied` ("ownership", "lifecycle", "tiering", "payer") answers AccessDenied."""
+                        tierings: list | None = None, payer: str = "BucketOwner", lock: dict | None = None,
+                        owner: str | None = ACCOUNT, denied: tuple = ()):
+        """The reader's five reads: ownership, lifecycle, Intelligent-Tiering, request payment,
+        Object Lock (`lock`: its DefaultRetention; None: Object Lock off). A name in `denied`
+        ("ownership", "lifecycle", "tiering", "payer", "lock") answers AccessDenied. A
+        Requester Pays bucket is then asked whether ACCOUNT owns it (ExpectedBucketOwner): yes
+        when `owner` is ACCOUNT, 403 otherwise; `owner=None` queues no such call (the
+        principal's account was not to be had)."""
         params = {"Bucket": self.bucket}
         if "ownership" in denied:
             self.error("get_bucket_ownership_controls", params, "AccessDenied")
@@ -135,8 +142,22 @@ class Script:
             self.stub.add_response("list_bucket_intelligent_tiering_configurations", {
                 "IsTruncated": False, "IntelligentTieringConfigurationList": tierings or []}, params)
         if "payer" in denied:
-            return self.error("get_bucket_request_payment", params, "AccessDenied")
-        self.stub.add_response("get_bucket_request_payment", {"Payer": payer}, params)
+            self.error("get_bucket_request_payment", params, "AccessDenied")
+        else:
+            self.stub.add_response("get_bucket_request_payment", {"Payer": payer}, params)
+            if payer == "Requester" and owner is not None:
+                expected = {**params, "ExpectedBucketOwner": ACCOUNT}
+                if owner == ACCOUNT:
+                    self.stub.add_response("get_bucket_request_payment", {"Payer": payer}, expected)
+                else:
+                    self.error("get_bucket_request_payment", expected, "AccessDenied")
+        if "lock" in denied:
+            return self.error("get_object_lock_configuration", params, "AccessDenied")
+        if lock is None:
+            return self.error("get_object_lock_configuration", params, "ObjectLockConfigurationNotFoundError",
+                              status=404)
+        self.stub.add_response("get_object_lock_configuration", {"ObjectLockConfiguration": {
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": lock}}}, params)
         return self
 
     def ownership(self, setting: str | None = "BucketOwnerPreferred"):

@@ -15,8 +15,8 @@ from botocore.stub import Stubber
 
 from logzio_s3_archive_runtime import aws, handler
 from logzio_s3_archive_runtime.aws import AccessKey
-from tests.bucket_cases import CASES, UNREADABLE
-from tests.unit.s3stub import BUCKET, Script, stubbed
+from tests.bucket_cases import CASES, NOTES, UNREADABLE
+from tests.unit.s3stub import ACCOUNT, BUCKET, Script, stubbed
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:LogzioAccessKeySecret-AbCdEf"
@@ -101,8 +101,13 @@ def network(monkeypatch):
             secret_reads.append(secret_arn)
             return real_read_access_key(secret_arn, client=sm)
 
+    def fake_caller_account(region=None, key=None, profile=None, endpoint_url=None):
+        assert key is not None and key.access_key_id == "AKIAIOSFODNN7EXAMPLE", key  # the principal's own
+        return ACCOUNT
+
     monkeypatch.setattr(aws, "s3_client", fake_s3_client)
     monkeypatch.setattr(aws, "read_access_key", fake_read_access_key)
+    monkeypatch.setattr(aws, "caller_account", fake_caller_account)
     monkeypatch.setattr(aws, "cloudformation_client", _stack_status("UPDATE_IN_PROGRESS"))
     yield Script(user_stub), Script(role_stub), secret_reads
     user_stub.assert_no_pending_responses()
@@ -717,6 +722,10 @@ def test_bucket_findings_decide_the_deploy(network, responses, case):
         assert f"{severity} {finding}: " in text
     if not errors:
         assert answer["Data"]["Findings"] == ("; ".join(f"{s} {f}" for f, s in expected) or "none")
+    starts = [start.format(bucket=BUCKET) for start in NOTES.get(case, [])]
+    assert text.count(" Note: requester-pays: ") == len(starts), text  # the findings' notes, in the verdict
+    for start in starts:
+        assert f" Note: {start}" in text
 
 
 def test_strict_fails_the_deploy_on_a_warning(network, responses):

@@ -8,8 +8,8 @@ from botocore.exceptions import ClientError
 from logzio_s3_archive_runtime import checks
 from logzio_s3_archive_runtime.checks import Status
 from logzio_s3_archive_runtime.probe import PROPAGATION_POLL_SECONDS, Patience, remove_leftovers, run_probe
-from tests.bucket_cases import CASES, UNREADABLE
-from tests.unit.s3stub import BODY, BUCKET, DENIED_PUT, KEY, FakeClock, Script, stubbed
+from tests.bucket_cases import CASES, UNREADABLE, finding_notes, notes_match
+from tests.unit.s3stub import ACCOUNT, BODY, BUCKET, DENIED_PUT, KEY, FakeClock, Script, stubbed
 
 ALL = checks.ACTIONS
 
@@ -183,6 +183,67 @@ def test_kms_denial_is_named(principal, cleaner):
     assert "KMS key" in hint and "kms:Decrypt" in hint
 
 
+KMS_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KMS_NOT_FOUND = f"Key '{KMS_KEY_ARN}' does not exist"
+
+
+def test_a_new_kms_key_not_found_yet_is_retried_then_passes(principal, cleaner):
+    """A bucket key created moments ago: S3 passes on KMS's NotFoundException until it has
+    propagated; waited for like a new access key, then the write works."""
+    principal[1].put("KMS.NotFoundException", KMS_NOT_FOUND, status=400) \
+        .put("KMS.KMSInvalidStateException", f"{KMS_KEY_ARN} is pending creation", status=400) \
+        .put().list().get().locate().tail()
+    cleaner[1].delete()
+    clock = FakeClock()
+    report = probe(principal, cleaner, Patience(key_propagation=90, policy_settling=0), clock)
+    assert report.ok, report.verdict()
+    assert clock.sleeps == [PROPAGATION_POLL_SECONDS] * 2
+
+
+@pytest.mark.parametrize("code,message,state", [
+    ("KMS.NotFoundException", KMS_NOT_FOUND, "which KMS does not find"),
+    ("KMS.KMSInvalidStateException", f"{KMS_KEY_ARN} is pending deletion.", "which is in no usable state"),
+])
+def test_a_kms_key_that_stays_unusable_is_reported_after_the_key_deadline(principal, cleaner, code, message,
+                                                                         state):
+    script = principal[1]
+    for _ in range(14):  # 12 waits of 0.8 s and one of 0.4 s fill the 10 s: 14 attempts
+        script.put(code, message, status=400)
+    script.list(keys=()).get("NoSuchKey", status=404).locate().extras()
+    clock = FakeClock()
+    report = probe(principal, cleaner, Patience(key_propagation=10, policy_settling=0), clock)
+    assert sum(clock.sleeps) == pytest.approx(10.0)
+    assert [c.action for c in report.failed] == [checks.PUT_OBJECT]
+    put = report.check(checks.PUT_OBJECT)
+    assert put.error_code == code
+    assert f"uses KMS key {KMS_KEY_ARN}, {state}" in put.hint
+    assert f"aws kms describe-key --key-id {KMS_KEY_ARN}" in put.hint
+    assert f"aws s3api put-bucket-encryption --bucket {BUCKET}" in put.hint
+    assert put.detail == f"{message} (still after 10 s of waiting for the key)"
+    assert report.verdict().startswith(f"FAILED: Logz.io cannot use bucket {BUCKET} (archive will fail): "
+                                       f"3 of 4 permissions granted; s3:PutObject missing ({code}): the "
+                                       f"bucket's default encryption uses KMS key {KMS_KEY_ARN}")
+
+
+def test_a_kms_key_named_by_alias_or_not_at_all():
+    from logzio_s3_archive_runtime.checks import hint_for, kms_key_in
+    assert kms_key_in("Invalid keyId aws/s3") == "aws/s3"
+    assert kms_key_in("Invalid arn eu-west-2") is None
+    hint = hint_for(checks.GET_OBJECT, "KMS.NotFoundException", "Invalid arn eu-west-2", BUCKET)
+    assert "uses a KMS key, which KMS does not find" in hint
+    assert f"aws s3api get-bucket-encryption --bucket {BUCKET} names it" in hint
+
+
+def test_a_disabled_kms_key_is_not_waited_for(principal, cleaner):
+    """A disabled key does not recover by waiting: reported at once (the KMS permission hint)."""
+    principal[1].put("KMS.DisabledException", f"{KMS_KEY_ARN} is disabled.", status=400) \
+        .list(keys=()).get("NoSuchKey", status=404).locate().extras()
+    clock = FakeClock()
+    report = probe(principal, cleaner, clock=clock)
+    assert clock.sleeps == []
+    assert report.check(checks.PUT_OBJECT).error_code == "KMS.DisabledException"
+
+
 def test_wrong_region_is_named(principal, cleaner):
     principal[1].put("PermanentRedirect").list("PermanentRedirect").get("PermanentRedirect").locate().extras()
     report = probe(principal, cleaner)
@@ -344,11 +405,11 @@ def test_a_storm_longer_than_the_deadline_raises_at_the_deadline():
 
 # --------------------------------------------------------------------------- findings
 
-def probe_with_settings(principal, cleaner, reader):
+def probe_with_settings(principal, cleaner, reader, account=lambda: ACCOUNT):
     from logzio_s3_archive_runtime.findings import SettingsReader
     return run_probe(principal[0], [("the cleaner", cleaner[0])], "us-east-1",
                      Patience(key_propagation=90, policy_settling=0), FakeClock(), probe_key=KEY,
-                     settings=SettingsReader([("the reader", reader[0])]))
+                     settings=SettingsReader([("the reader", reader[0])]), principal_account=account)
 
 
 @pytest.fixture
@@ -367,6 +428,9 @@ def test_bucket_findings(principal, cleaner, reader, case):
     report = probe_with_settings(principal, cleaner, reader)
     assert [(f.id, f.severity.value) for f in report.findings] == expected
     assert report.not_checked == ()
+    assert notes_match(case, report.notes, BUCKET), report.notes
+    for note in finding_notes(report.notes):  # a note is said in the verdict, strict or not
+        assert f"Note: {note}" in report.verdict() and f"Note: {note}" in report.verdict(strict=True)
     errors = [f for f in report.findings if f.severity.value == "error"]
     assert report.exit_status() == (1 if errors else 0)
     assert report.exit_status(strict=True) == (1 if expected else 0)
@@ -384,6 +448,75 @@ def test_a_rule_is_named_with_its_scope(principal, cleaner, reader):
                                "DEEP_ARCHIVE, from which Logz.io cannot restore")
 
 
+@pytest.mark.parametrize("retention,period,days", [({"Mode": "COMPLIANCE", "Days": 30}, "30 days", 31),
+                                                   ({"Mode": "GOVERNANCE", "Years": 1, "Days": 0}, "1 year", 367)])
+def test_an_object_lock_retention_says_what_stays_behind_and_the_fix(principal, cleaner, reader, retention,
+                                                                    period, days):
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete(error="AccessDenied")  # what S3 answers for a locked version
+    reader[1].bucket_settings(lock=retention)
+    report = probe_with_settings(principal, cleaner, reader)
+    [finding] = report.findings
+    assert finding.message == (
+        f"bucket {BUCKET} has an Object Lock default retention ({retention['Mode']}, {period}): no probe object "
+        "can be removed before its retention ends, so every check leaves one behind under "
+        "logzio-archive-probe/, one per check: 4 per day at the scheduled re-check's default rate(6 hours)")
+    assert "watchSchedule" in finding.fix and "off" in finding.fix
+    assert (f"lifecycle rule on prefix logzio-archive-probe/ that expires current versions after {days} days "
+            "and noncurrent versions after 1 day") in finding.fix
+    assert report.left_behind.key == KEY  # said as well, with the key
+    assert report.ok and not report.passes(strict=True)
+
+
+def test_requester_pays_is_an_error_for_a_principal_of_another_account(principal, cleaner, reader):
+    """S3 waives x-amz-request-payer for the bucket owner's account only: asked with
+    ExpectedBucketOwner, which S3 answers 403 when another account owns the bucket."""
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete()
+    reader[1].bucket_settings(payer="Requester", owner="210987654321")
+    report = probe_with_settings(principal, cleaner, reader)
+    [finding] = report.findings
+    assert (finding.id, finding.severity.value) == ("requester-pays", "error")
+    assert finding.message == (f"bucket {BUCKET} is Requester Pays and belongs to another account than the "
+                               f"principal Logz.io uses ({ACCOUNT}): S3 denies that principal's requests unless "
+                               "they agree to pay (x-amz-request-payer), and Logz.io's do not")
+    assert finding.fix.startswith(f"make the bucket owner pay: aws s3api put-bucket-request-payment --bucket "
+                                  f"{BUCKET} --request-payment-configuration Payer=BucketOwner")
+    assert finding_notes(report.notes) == [] and report.exit_status() == 1
+    assert report.verdict().startswith(f"FAILED: Logz.io cannot use bucket {BUCKET} (archive and restore will "
+                                       "fail): 4 of 4 permissions granted; error requester-pays: ")
+
+
+def test_requester_pays_with_the_principal_account_unknown_is_taken_as_the_owners(principal, cleaner, reader):
+    """No ExpectedBucketOwner call without an account: a note that says what was assumed and
+    what to do if it is wrong; the bucket passes."""
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable():
+        raise EndpointConnectionError(endpoint_url="https://sts.amazonaws.com")
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete()
+    reader[1].bucket_settings(payer="Requester", owner=None)
+    report = probe_with_settings(principal, cleaner, reader, account=unreachable)
+    assert report.findings == () and report.ok
+    [note] = finding_notes(report.notes)
+    assert note == (f"requester-pays: bucket {BUCKET} is Requester Pays; the principal's account could not be read "
+                    "(STS GetCallerIdentity failed: EndpointConnectionError), so it is taken to be the bucket "
+                    "owner's, whose requests need no x-amz-request-payer header (this project creates the "
+                    "principal in the bucket's account). If the principal is of another account, archive and "
+                    f"restore fail: then aws s3api put-bucket-request-payment --bucket {BUCKET} "
+                    "--request-payment-configuration Payer=BucketOwner")
+
+
+def test_the_principal_account_is_looked_up_only_for_a_requester_pays_bucket(principal, cleaner, reader):
+    def never():
+        raise AssertionError("looked up the account of a bucket that is not Requester Pays")
+    principal[1].put().list().get().locate().tail()
+    cleaner[1].delete()
+    reader[1].bucket_settings()
+    assert probe_with_settings(principal, cleaner, reader, account=never).ok
+
+
 def test_unreadable_settings_are_not_checked_never_passed(principal, cleaner, reader):
     settings, ids = UNREADABLE
     principal[1].put().list().get().locate().tail()
@@ -399,12 +532,14 @@ def test_the_next_reader_is_tried_when_the_first_may_not_read(principal, cleaner
     from logzio_s3_archive_runtime.findings import SettingsReader
     first, first_stub = stubbed()
     second, second_stub = stubbed()
-    Script(first_stub).bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer"))
-    Script(second_stub).bucket_settings(payer="Requester")
+    Script(first_stub).bucket_settings(denied=("ownership", "lifecycle", "tiering", "payer", "lock"))
+    # The owner check (ExpectedBucketOwner) is asked by the reader that could read the setting.
+    Script(second_stub).bucket_settings(payer="Requester", owner="210987654321")
     principal[1].put().list().get().locate().tail()
     cleaner[1].delete()
     report = run_probe(principal[0], [("the cleaner", cleaner[0])], "us-east-1", clock=FakeClock(),
-                       probe_key=KEY, settings=SettingsReader([("first", first), ("second", second)]))
+                       probe_key=KEY, settings=SettingsReader([("first", first), ("second", second)]),
+                       principal_account=lambda: ACCOUNT)
     assert [f.id for f in report.findings] == ["requester-pays"] and report.not_checked == ()
 
 
@@ -506,6 +641,10 @@ class BarrierS3:
         self._meet()
         return "BucketOwner"
 
+    def object_lock_retention(self):
+        self._meet()
+        return None
+
     def delete_object(self, key, version_id):
         if version_id is None:
             raise ClientError({"Error": {"Code": "AccessDenied"}}, "DeleteObject")
@@ -514,16 +653,16 @@ class BarrierS3:
 
 def test_independent_calls_are_made_at_the_same_time(monkeypatch):
     """The write (first of the archive-and-restore chain), the location, both extra-grant
-    calls and the four settings reads: eight calls, all in flight together."""
+    calls and the five settings reads: nine calls, all in flight together."""
     from logzio_s3_archive_runtime import probe as probe_module
     from logzio_s3_archive_runtime.findings import SettingsReader
     from botocore.exceptions import ClientError  # noqa: F401 (used by BarrierS3)
     monkeypatch.setattr(probe_module, "CONCURRENT", True)
-    s3 = BarrierS3(parties=8)
+    s3 = BarrierS3(parties=9)
     report = run_probe(s3, [("the cleaner", s3)], "us-east-1", clock=FakeClock(), probe_key=KEY,
                        settings=SettingsReader([("the reader", s3)]))
     assert report.ok and report.findings == () and report.not_checked == ()
-    assert len(s3.threads) == 8 and not s3.barrier.broken
+    assert len(s3.threads) == 9 and not s3.barrier.broken
 
 
 def test_calls_in_order_when_concurrency_is_off():
@@ -531,8 +670,8 @@ def test_calls_in_order_when_concurrency_is_off():
     from threading import BrokenBarrierError
 
     from logzio_s3_archive_runtime.findings import SettingsReader
-    s3 = BarrierS3(parties=8)
-    s3.barrier = __import__("threading").Barrier(8, timeout=0.05)
+    s3 = BarrierS3(parties=9)
+    s3.barrier = __import__("threading").Barrier(9, timeout=0.05)
     with pytest.raises(BrokenBarrierError):
         run_probe(s3, [("the cleaner", s3)], "us-east-1", clock=FakeClock(), probe_key=KEY,
                   settings=SettingsReader([("the reader", s3)]))

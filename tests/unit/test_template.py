@@ -180,12 +180,13 @@ def test_outputs_give_everything_logzio_asks_for(shipped):
 
 
 def test_the_probe_role_reads_bucket_settings_and_nothing_more(shipped, resources):
-    """The findings read four settings with the function's own role: read-only, on the bucket."""
+    """The findings read five settings with the function's own role: read-only, on the bucket."""
     statements = [s for _, r in resources.items() if r["Type"] == "AWS::IAM::Policy"
                   for s in r["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "ReadBucketSettings"]
     [statement] = statements
     assert statement["Effect"] == "Allow"
-    assert sorted(statement["Action"]) == ["s3:GetBucketOwnershipControls", "s3:GetBucketRequestPayment",
+    assert sorted(statement["Action"]) == ["s3:GetBucketObjectLockConfiguration",
+                                           "s3:GetBucketOwnershipControls", "s3:GetBucketRequestPayment",
                                            "s3:GetIntelligentTieringConfiguration",
                                            "s3:GetLifecycleConfiguration"]
     assert "/*" not in json.dumps(statement["Resource"])
