@@ -180,7 +180,7 @@ def test_health_alarm_fires_on_an_unhealthy_or_a_missing_recheck(default):
     assert name == Metric.HEALTHY
     topic_id, _ = only(default["Resources"], "AWS::SNS::Topic")
     bucket_id, _ = only(default["Resources"], "AWS::S3::Bucket")
-    props = alarm["Properties"]
+    props = dict(alarm["Properties"])  # (a copy: the template is the session's shared one)
     description = props.pop("AlarmDescription")
     assert props == {
         "AlarmName": "LogzioArchive-ArchiveHealth", "Namespace": Metric.NAMESPACE, "MetricName": Metric.HEALTHY,
