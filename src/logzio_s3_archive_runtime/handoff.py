@@ -1,9 +1,10 @@
 """Custom::LogzioArchiveSettings: the hand-off to Logz.io's API (handler.py routes it here).
 
 Create/Update: read the API token from its secret, the principal's key from the key's
-secret (or take the role ARN), run Logz.io's own test of the settings (Logz.io writes a test
-object to the bucket as the principal: for a role, as Logz.io's AWS account with its
-external id), and only when it passes create or update the account's one archive setting
+secret (or take the role ARN), read the account's archive setting, run Logz.io's own test of
+the settings (Logz.io writes a test object to the bucket as the principal: for a role, as
+Logz.io's AWS account with its external id; the request names the setting it would replace),
+and only when it passes (a 2xx whose body reports no failure) create or update the account's one archive setting
 with this bucket and principal. A failed test leaves Logz.io's setting as it was (a working
 one is never replaced by one that fails). Any API error answers FAILED with what happened,
 Logz.io's HTTP status and message, and the fix. SUCCESS answers SettingsId and LogzioTest.
@@ -32,7 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
 from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, Responder, required_property
-from .logzio_api import LogzioApi, LogzioApiError, archive_body, find_s3_setting
+from .logzio_api import LogzioApi, LogzioApiError, archive_body, find_s3_setting, test_failure
 from .names import Attribute, Property
 
 log = logging.getLogger("logzio_s3_archive_runtime.handoff")
@@ -193,10 +194,11 @@ def register(props: HandoffProperties, deadline: float, test: bool = True,
     api = (api_factory or LogzioApi)(props.api_url, token, deadline)
     try:
         verdict = "not run (rollback)"
+        # The account's setting first: Logz.io's test request names the one it would replace.
+        found = find_s3_setting(api.list_settings())
         if test:
             log.info("running Logz.io's archive test for bucket %s as %s", props.bucket_name, props.principal)
-            verdict = describe_test(api.test_settings(body))
-        found = find_s3_setting(api.list_settings())
+            verdict = describe_test(api.test_settings(body, found["id"] if found else None))
         if found is None:
             created = api.create_settings(body) or {}
             settings_id = created.get("id") if isinstance(created, dict) else None
@@ -218,15 +220,17 @@ def register(props: HandoffProperties, deadline: float, test: bool = True,
 
 
 def describe_test(answer: Any) -> str:
-    """Logz.io's test answer as one line: 'passed' and Logz.io's own words."""
+    """Logz.io's test answer (a 2xx) as one line: 'passed' and Logz.io's own words;
+    HandoffFailed when the body reports a failure (logzio_api.test_failure)."""
+    failure = test_failure(answer)
+    if failure is not None:
+        raise HandoffFailed(f"Logz.io's archive test did not pass although Logz.io answered HTTP 2xx: "
+                            f"{failure[:VERDICT_LIMIT]}.",
+                            "Fix: see Logz.io's message; check the principal's access to the bucket (with a "
+                            "role, its trust policy for Logz.io's account and external id), then deploy again.")
     detail = ""
     if isinstance(answer, Mapping):
-        status = answer.get("status")
-        if isinstance(status, str) and status.upper() not in ("SUCCESS", "OK", "PASSED"):
-            raise HandoffFailed(f"Logz.io's archive test did not pass: status {status}"
-                                f"{': ' + str(answer.get('message')) if answer.get('message') else ''}.",
-                                "Fix: see Logz.io's message; check the principal's access to the bucket.")
-        detail = str(answer.get("message") or status or "")
+        detail = str(answer.get("message") or answer.get("status") or "")
     elif isinstance(answer, str):
         detail = answer
     verdict = f"passed: {detail}" if detail else "passed"
