@@ -9,6 +9,11 @@ with this bucket and principal. A failed test leaves Logz.io's setting as it was
 one is never replaced by one that fails). Any API error answers FAILED with what happened,
 Logz.io's HTTP status and message, and the fix. SUCCESS answers SettingsId and LogzioTest.
 
+A failed Create in a bucket this deploy created (BucketCreated) removes every version of
+Logz.io's test object (``logzio-verified``, written by a test that passed before a later
+step failed) with the function's own role: the rollback must delete that bucket, which S3
+refuses while it holds an object. Never in an existing bucket, never on an update.
+
 During an update's rollback the old properties are written back without the test and the
 rollback never fails (the old principal is being restored; an error is only reported).
 
@@ -33,6 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
 from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, Responder, required_property
+from .freshness import VERIFIED_MARKER
 from .logzio_api import LogzioApi, LogzioApiError, archive_body, find_s3_setting, test_failure
 from .names import Attribute, Property
 
@@ -74,6 +80,8 @@ class HandoffProperties:
     token_secret: str
     api_url: str
     on_delete: str = "disable"
+    #: This deploy created the bucket (BucketCreated): only then may a failed Create clean up.
+    bucket_created: bool = False
     secret_arn: str | None = None
     access_key_id: str | None = None
     role_arn: str | None = None
@@ -89,7 +97,8 @@ class HandoffProperties:
                              "disable or keep: redeploy the stack as synthesized")
         common = dict(bucket_name=required(Property.BUCKET_NAME), region=required(Property.REGION),
                       token_secret=required(Property.TOKEN_SECRET_ARN), api_url=required(Property.API_URL),
-                      on_delete=on_delete)
+                      on_delete=on_delete,
+                      bucket_created=str(props.get(Property.BUCKET_CREATED, "")).strip().lower() == "true")
         if props.get(Property.ROLE_ARN):
             return cls(**common, role_arn=required(Property.ROLE_ARN))
         return cls(**common, secret_arn=required(Property.SECRET_ARN),
@@ -177,6 +186,8 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder, hard
                                Attribute.LOGZIO_TEST: "not restored during rollback: " + failed.what},
                               reason=reason[:1000])
         else:
+            if request.request_type == "Create" and props.bucket_created:
+                reason += " " + remove_test_object(props, hard_deadline)
             responder.fail(reason + log_hint)
         return
     log.info("Logz.io archive setting %s archives to %s as %s; test: %s", settings_id, props.bucket_name,
@@ -217,6 +228,38 @@ def register(props: HandoffProperties, deadline: float, test: bool = True,
     except LogzioApiError as error:
         raise HandoffFailed.of(error) from None
     return str(settings_id), verdict
+
+
+def remove_test_object(props: HandoffProperties, deadline: float, s3: aws.S3Access | None = None) -> str:
+    """After a failed Create in a bucket this deploy created: every version (and delete
+    marker) of Logz.io's test object, which Logz.io's passed test wrote, removed by version
+    id with the function's own role, so that the rollback can delete the bucket (a bucket
+    that holds an object cannot be deleted: the stack would end ROLLBACK_FAILED). Never
+    raises; returns what happened, for the reason. Never called for an existing bucket or
+    an update."""
+    if not props.bucket_created:
+        return ""
+    s3 = s3 or aws.S3Access(aws.s3_client(props.region), props.bucket_name)
+    removed = 0
+    try:
+        for key, version_id in s3.list_versions(VERIFIED_MARKER):
+            if key != VERIFIED_MARKER or not version_id:
+                continue  # only that exact key, only by version id
+            if time.monotonic() >= deadline:
+                raise TimeoutError("out of time")
+            s3.delete_object(key, version_id)
+            removed += 1
+    except (ClientError, BotoCoreError, TimeoutError) as error:
+        log.warning("could not remove %s from %s: %s", VERIFIED_MARKER, props.bucket_name, error)
+        return (f"Logz.io's test object {VERIFIED_MARKER} could not be removed from bucket {props.bucket_name} "
+                f"({_code(error) if not isinstance(error, TimeoutError) else 'out of time'}): if the rollback "
+                f"cannot delete the bucket, delete every version of {VERIFIED_MARKER} in it, then delete the "
+                "stack and deploy again.")
+    log.info("removed %d version(s) of %s from %s", removed, VERIFIED_MARKER, props.bucket_name)
+    if not removed:
+        return ""
+    return (f"Logz.io's test object {VERIFIED_MARKER} was removed from bucket {props.bucket_name}, which this "
+            "deploy created, so the rollback can delete the bucket.")
 
 
 def describe_test(answer: Any) -> str:

@@ -39,6 +39,9 @@ class Property:
     API_URL = "ApiUrl"
     #: "disable" (default) or "keep": what stack delete does to Logz.io's archive setting.
     ON_DELETE = "OnDelete"
+    #: "true" when this deploy created the bucket (absent otherwise): a failed Create of the
+    #: hand-off then removes Logz.io's test object, so the rollback can delete the bucket.
+    BUCKET_CREATED = "BucketCreated"
 
 
 #: The custom resource types the one function serves (handler.py routes on ResourceType).

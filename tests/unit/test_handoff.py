@@ -344,3 +344,70 @@ def test_the_probe_is_still_routed_to_the_probe(monkeypatch):
     assert called == []
     request = CustomResourceRequest.from_event(event())
     assert request.resource_type == HANDOFF_RESOURCE_TYPE
+
+
+class FakeBucket:
+    """aws.S3Access of the function's role: versions of keys, deletes by version id."""
+
+    def __init__(self, versions):
+        self.versions = list(versions)  # (key, version id)
+        self.listed, self.deleted = [], []
+
+    def list_versions(self, prefix):
+        self.listed.append(prefix)
+        return [(k, v) for k, v in self.versions if k.startswith(prefix)]
+
+    def delete_object(self, key, version_id):
+        self.deleted.append((key, version_id))
+        self.versions.remove((key, version_id))
+
+
+@pytest.fixture
+def bucket(monkeypatch):
+    found = FakeBucket([("logzio-verified", "v1"), ("logzio-verified", "dm2"), ("logzio-verified-by-you", "x"),
+                        ("2024/06/01/archive.json.gz", "a")])
+    monkeypatch.setattr(aws, "s3_client", lambda region=None, *a, **k: object())
+    monkeypatch.setattr(aws, "S3Access", lambda client, name: found)
+    return found
+
+
+CREATE_REFUSED = LogzioApiError("create the archive setting failed: Logz.io answered HTTP 409: refused.",
+                                "Fix: see Logz.io's message.", 409, "refused")
+
+
+def test_a_failed_create_in_a_created_bucket_removes_logzios_test_object(world, monkeypatch, bucket):
+    """Logz.io's test passed (it wrote logzio-verified), the create was refused: every version
+    of exactly that key goes, so the rollback can delete the bucket this deploy made."""
+    world["fail"]["create"] = CREATE_REFUSED
+    answer = run(monkeypatch, event(props={**PROPS, Property.BUCKET_CREATED: "true"}))
+    assert answer["Status"] == "FAILED" and "HTTP 409" in answer["Reason"]
+    assert "logzio-verified was removed from bucket acme-logs, which this deploy created" in answer["Reason"]
+    assert bucket.deleted == [("logzio-verified", "v1"), ("logzio-verified", "dm2")]
+    assert bucket.versions == [("logzio-verified-by-you", "x"), ("2024/06/01/archive.json.gz", "a")]
+
+
+@pytest.mark.parametrize("case", ["existing bucket", "update"])
+def test_never_in_an_existing_bucket_nor_on_update(world, monkeypatch, bucket, case):
+    world["fail"]["create"] = CREATE_REFUSED
+    world["fail"]["update"] = CREATE_REFUSED
+    if case == "update":
+        world["settings"][1001] = keys_body(key="AKIAOLDKEY")
+        evt = event("Update", props={**PROPS, Property.BUCKET_CREATED: "true"},
+                    physical="logzio-archive-settings:1001", old=PROPS)
+    else:
+        evt = event()
+    answer = run(monkeypatch, evt)
+    assert answer["Status"] == "FAILED"
+    assert bucket.listed == [] and bucket.deleted == [] and "removed" not in answer["Reason"]
+
+
+def test_a_removal_that_fails_says_what_to_do_and_still_answers(world, monkeypatch, bucket):
+    world["fail"]["create"] = CREATE_REFUSED
+
+    def denied(prefix):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListObjectVersions")
+    bucket.list_versions = denied
+    answer = run(monkeypatch, event(props={**PROPS, Property.BUCKET_CREATED: "true"}))
+    assert answer["Status"] == "FAILED" and "HTTP 409" in answer["Reason"]
+    assert "could not be removed from bucket acme-logs (AccessDenied)" in answer["Reason"]
+    assert "delete every version of logzio-verified" in answer["Reason"]
