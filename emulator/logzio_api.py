@@ -22,13 +22,17 @@ KEYS: PutObject ``logzio-verified`` at the bucket's root as that key; IAM: as Lo
 account (an IAM user in moto's IAM backend of ``account_id``), sts:AssumeRole with the role
 ARN and the account's external id, then PutObject with the temporary credentials. 200
 ``{"status": "SUCCESS", ...}`` or 400 with the reason (AccessDenied, InvalidAccessKeyId,
-NoSuchBucket...). The test request's body: the settings to test (as create/update), or
-``{"archiveSettings": {...}}`` (the public OpenAPI's TestStorageRequest); both are accepted.
+NoSuchBucket...). The test request's body is Logz.io's published ``TestStorageRequest``
+(the "Archive logs API" OpenAPI description): ``{"archiveSettings": {...}}`` with an optional
+integer ``id``, and nothing else; any other body (the bare settings included) is refused with
+400, as a server that validates against that schema would. Whether the real server checks
+that ``id`` names an existing setting is not public: not checked here.
 
 ``history`` records, at each settings change, which credentials Logz.io then held (None
 after a delete); ``changes`` the same with the operation, id and enabled flag; ``requests``
 every (method, path, status). ``fail_next(status, times, retry_after)`` makes the next
-answers fail (429/5xx) to exercise a client's retries.
+answers fail (429/5xx) to exercise a client's retries; ``refuse_next_create(status)`` makes
+the next POST /v2/archive/settings (only that) answer a 4xx, after Logz.io's test passed.
 
 Not modelled: Azure BLOB storage (400), restore, sub-accounts and several Logz.io accounts
 (one token, one account), Logz.io's own validation of fields beyond the S3 shape, the real
@@ -90,6 +94,7 @@ class LogzioApiServer:
         self.url = ""
         self._next_id = 1001
         self._faults: list[tuple[int, str | None]] = []
+        self._refused_creates: list[int] = []
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -128,6 +133,12 @@ class LogzioApiServer:
         """The next ``times`` requests (token checked first) answer ``status``."""
         with self._lock:
             self._faults.extend([(status, retry_after)] * times)
+
+    def refuse_next_create(self, status: int = 400, times: int = 1) -> None:
+        """The next ``times`` creates (POST /v2/archive/settings) answer ``status`` (a 4xx, not
+        retried by a client) and store nothing; other requests are served as usual."""
+        with self._lock:
+            self._refused_creates.extend([status] * times)
 
     def held(self) -> str | None:
         """The credentials Logz.io holds now (access key id or role ARN), None without a setting."""
@@ -182,6 +193,9 @@ class LogzioApiServer:
     def _create(self, body: Any) -> _Reply:
         settings = self._validate(body)
         with self._lock:
+            if self._refused_creates:
+                raise _error(self._refused_creates.pop(0), "archive/CREATE_REFUSED",
+                             "Archive settings could not be created (refused by the emulator's test hook)")
             if self.settings:
                 existing = next(iter(self.settings))
                 raise _error(400, "archive/ARCHIVE_ALREADY_EXISTS",
@@ -246,8 +260,8 @@ class LogzioApiServer:
 
     # ----------------------------------------------------------------- /test
     def _test(self, body: Any) -> _Reply:
-        if isinstance(body, dict) and isinstance(body.get("archiveSettings"), dict):
-            body = body["archiveSettings"]
+        settings_id = body.get("id") if isinstance(body, dict) else None
+        body = self._test_storage_request(body)
         settings = self._validate(body)
         s3 = settings["amazonS3StorageSettings"]
         bucket = s3["path"]
@@ -262,17 +276,36 @@ class LogzioApiServer:
                 Bucket=bucket, Key=TEST_OBJECT_KEY, Body=b"Logz.io archive settings test\n")
         except _TestFailure as failure:
             self.tests.append({"time": time.time(), "principal": principal, "bucket": bucket, "ok": False,
-                               "reason": failure.reason})
+                               "reason": failure.reason, "id": settings_id})
             raise _error(400, "archive/TEST_FAILED", failure.reason, bucket=bucket) from None
         except Exception as error:  # botocore ClientError and kin
             reason = _aws_reason(error)
             self.tests.append({"time": time.time(), "principal": principal, "bucket": bucket, "ok": False,
-                               "reason": reason})
+                               "reason": reason, "id": settings_id})
             raise _error(400, "archive/TEST_FAILED",
                          f"Failed to write a test file to bucket {bucket}: {reason}", bucket=bucket) from None
         self.tests.append({"time": time.time(), "principal": principal, "bucket": bucket, "ok": True,
-                           "reason": ""})
+                           "reason": "", "id": settings_id})
         return _Reply(200, {"status": "SUCCESS", "message": f"Logz.io wrote {TEST_OBJECT_KEY} to {bucket}"})
+
+    @staticmethod
+    def _test_storage_request(body: Any) -> Any:
+        """The ``archiveSettings`` of a TestStorageRequest ``{"id"?: int32, "archiveSettings": {...}}``;
+        400 for any other body."""
+        shape = 'a TestStorageRequest {"id": <integer, optional>, "archiveSettings": {...}}'
+        if not isinstance(body, dict):
+            raise _error(400, "BAD_REQUEST", f"The test request must be {shape}")
+        unknown = sorted(set(body) - {"id", "archiveSettings"})
+        if unknown:
+            raise _error(400, "BAD_REQUEST", f"Unrecognized field(s) {', '.join(map(repr, unknown))} in the test "
+                                             f"request: it must be {shape}")
+        if not isinstance(body.get("archiveSettings"), dict):
+            raise _error(400, "BAD_REQUEST", f"archiveSettings is required: the test request must be {shape}")
+        settings_id = body.get("id")
+        if settings_id is not None and (isinstance(settings_id, bool) or not isinstance(settings_id, int)
+                                        or not -2**31 <= settings_id < 2**31):
+            raise _error(400, "BAD_REQUEST", f"id {settings_id!r} is not an int32: the test request must be {shape}")
+        return body["archiveSettings"]
 
     def _assume(self, role_arn: str) -> dict[str, str]:
         key_id, secret = self._logzio_credentials()

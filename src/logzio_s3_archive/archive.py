@@ -123,7 +123,7 @@ class LogzioArchive(Construct):
         if settings.logzio is not None:
             self.logzio_settings = LogzioArchiveSettings(
                 self, "LogzioSettings", settings=settings, handoff=settings.logzio, bucket=self.bucket,
-                principal=self.principal, probe=self.probe)
+                principal=self.principal, probe=self.probe, bucket_created=self.bucket_created)
         #: The scheduled re-check and its alarms, unless watch_schedule="off".
         self.watch: ArchiveWatch | None = None
         if settings.watch_schedule is not None:

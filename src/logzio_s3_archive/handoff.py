@@ -19,6 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from logzio_s3_archive_runtime.freshness import VERIFIED_MARKER
 from logzio_s3_archive_runtime.names import HANDOFF_RESOURCE_TYPE, Attribute, Output, Property
 
 from .probe import PermissionProbe
@@ -50,7 +51,10 @@ def _colon_format():
 
 class LogzioArchiveSettings(Construct):
     def __init__(self, scope: Construct, id: str, *, settings: ArchiveSettings, handoff: LogzioHandoff,
-                 bucket: s3.IBucket, principal: LogzioPrincipal, probe: PermissionProbe):
+                 bucket: s3.IBucket, principal: LogzioPrincipal, probe: PermissionProbe,
+                 bucket_created: bool = False):
+        """`bucket_created`: this construct's archive made the bucket; a failed first deploy
+        then removes Logz.io's test object so that the rollback can delete the bucket."""
         super().__init__(scope, id)
         stack = Stack.of(self)
         self.handoff = handoff
@@ -69,6 +73,17 @@ class LogzioArchiveSettings(Construct):
             Property.API_URL: handoff.api_url,
             Property.ON_DELETE: handoff.on_delete.value,
         }
+        if bucket_created:
+            # A failed Create removes Logz.io's test object (every version, by version id) from
+            # the bucket this deploy made, or the rollback could not delete it (ROLLBACK_FAILED).
+            # Only that key, and only for a bucket made here: never an existing bucket.
+            properties[Property.BUCKET_CREATED] = "true"
+            probe.role.add_to_principal_policy(iam.PolicyStatement(
+                sid="RemoveLogzioTestObject", actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[bucket.arn_for_objects(VERIFIED_MARKER)]))
+            probe.role.add_to_principal_policy(iam.PolicyStatement(
+                sid="FindLogzioTestObject", actions=["s3:ListBucketVersions"], resources=[bucket.bucket_arn],
+                conditions={"StringEquals": {"s3:prefix": VERIFIED_MARKER}}))
         self.properties = dict(properties)
         self.resource = CustomResource(
             self, "Resource", service_token=probe.function.function_arn, resource_type=RESOURCE_TYPE,

@@ -83,10 +83,16 @@ class LogzioPrincipal(Construct):
     def let_probe_act_as(self, probe_role: iam.Role) -> None:
         if self.role is not None:
             # The probe assumes the role as Logz.io will, external id included; the trust
-            # policy names the probe's own execution role and nothing else (README: trade-off).
+            # policy lets in the probe's own execution role and nothing else (README: trade-off).
+            # Not by naming that role as the principal: IAM validates a role principal when
+            # the policy is written, and may not know a role created seconds earlier yet
+            # ("Invalid principal in policy"; docs/facts.md). The account is the principal,
+            # narrowed by aws:PrincipalArn (a condition, not validated at write time) to the
+            # probe role's ARN; the probe role's own policy allows sts:AssumeRole on this role.
             self.role.assume_role_policy.add_statements(iam.PolicyStatement(
-                sid="PermissionProbe", actions=["sts:AssumeRole"], principals=[probe_role],
-                conditions={"StringEquals": {"sts:ExternalId": self.settings.external_id}}))
+                sid="PermissionProbe", actions=["sts:AssumeRole"], principals=[iam.AccountRootPrincipal()],
+                conditions={"ArnEquals": {"aws:PrincipalArn": probe_role.role_arn},
+                            "StringEquals": {"sts:ExternalId": self.settings.external_id}}))
             probe_role.add_to_principal_policy(iam.PolicyStatement(
                 sid="ActAsLogzioRole", actions=["sts:AssumeRole"], resources=[self.role.role_arn]))
         else:

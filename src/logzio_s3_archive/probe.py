@@ -160,6 +160,14 @@ class PermissionProbe(Construct):
     def attribute(self, name: str) -> str:
         return self.resource.get_att_string(name)
 
+    def publish_first_metrics(self, stack_name: str) -> None:
+        """With a watch: the probe, once it passed, publishes the first Healthy and
+        per-permission points for this stack (the metrics' Stack dimension; Bucket is the
+        bucket's name), so the health alarm starts OK rather than on missing data. The watch
+        grants the role cloudwatch:PutMetricData in the namespace. (A new property: a stack
+        deployed before it re-runs the probe once on upgrade.)"""
+        self.resource.node.default_child.add_property_override(Property.METRICS_STACK, stack_name)
+
 
 def policy_digest(stack: Stack, policy: iam.Policy) -> str:
     document = stack.resolve(policy.document.to_json())

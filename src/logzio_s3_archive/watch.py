@@ -76,6 +76,10 @@ class ArchiveWatch(Construct):
             sid=PUBLISH_METRICS_SID, actions=["cloudwatch:PutMetricData"],
             # PutMetricData has no resource type: the namespace condition is its only scope.
             resources=["*"], conditions={"StringEquals": {"cloudwatch:namespace": Metric.NAMESPACE}}))
+        # The deploy-time probe publishes the first points (same names and dimensions), so a
+        # green deploy leaves the health alarm OK (missing data is breaching, and the first
+        # scheduled re-check may be hours away).
+        probe.publish_first_metrics(stack_name)
 
         def metric(name: str, statistic: str) -> cloudwatch.Metric:
             return cloudwatch.Metric(namespace=Metric.NAMESPACE, metric_name=name, statistic=statistic,
@@ -116,9 +120,9 @@ class ArchiveWatch(Construct):
                     f"Logz.io (Settings > Archive & restore) and that logs are arriving. {where}"))
         self.alarms = [alarm for alarm in (self.health_alarm, self.freshness_alarm) if alarm]
         for alarm in self.alarms:
-            # After the deploy-time probe, like the schedule. Until the first re-check reports
-            # (one interval) the health alarm sees missing data, which is breaching: a new watch
-            # may start in ALARM. The deploy-time probe publishes no metric (README: the watch).
+            # After the deploy-time probe, like the schedule: the probe that passed has published
+            # the first Healthy point by then, so the new alarm's first evaluation finds it. (Its
+            # period outlasts the re-check's interval, so the first re-check follows in time.)
             alarm.node.add_dependency(probe.resource)
         alarm_arns = [stack.format_arn(service="cloudwatch", resource="alarm", resource_name=name,
                                        arn_format=ArnFormat.COLON_RESOURCE_NAME)

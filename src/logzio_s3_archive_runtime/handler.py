@@ -28,7 +28,7 @@ from . import aws, checks, handoff, recheck
 from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, ProbeProperties, Responder
 from .diagnosis import Abort, Diagnosis
 from .findings import SettingsReader
-from .names import HANDOFF_RESOURCE_TYPE, RECHECK_EVENT, Attribute, Property
+from .names import HANDOFF_RESOURCE_TYPE, RECHECK_EVENT, Attribute, Metric, Property
 from .probe import Clock, Patience, Retrier, error_code, error_message, remove_leftovers, run_probe
 
 log = logging.getLogger("logzio_s3_archive_runtime")
@@ -168,10 +168,38 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder,
     if not diagnosis.passes(props.strict):
         responder.fail(diagnosis.verdict(props.strict) + log_hint, physical_id(props.bucket_name))
         return
+    doing.now = "publishing the first metrics of the watch"
+    _publish_first_metrics(request, props, diagnosis, hard_deadline, responder)
+    doing.now = "answering CloudFormation"
     findings = "; ".join(f"{f.severity.value} {f.id}" for f in diagnosis.findings) or "none"
     responder.succeed(attributes(diagnosis.statuses(), diagnosis.verdict(props.strict), diagnosis.probe_key or "",
                                  diagnosis.bucket_region or props.region, probed_as, findings),
                       physical_id(props.bucket_name))
+
+
+def _publish_first_metrics(request: CustomResourceRequest, props: ProbeProperties, diagnosis: Diagnosis,
+                           hard_deadline: float, responder: Responder) -> None:
+    """With a watch (the StackName property): the passed probe's Healthy and per-permission
+    points, with the re-check's names and dimensions, so that the health alarm (missing data
+    is breaching) starts OK instead of waiting for the first scheduled re-check. Only on a
+    pass: a failed update rolls back to settings that still work. A failure is logged, never
+    the deploy's: the alarm then waits for the first re-check."""
+    stack = str(request.properties.get(Property.METRICS_STACK) or "").strip()
+    if not stack:
+        return
+    # The answer must still beat the watchdog: the publish is one call of at most CALL_SECONDS.
+    if responder.answered or time.monotonic() + aws.CALL_SECONDS > hard_deadline + 2 * aws.CALL_SECONDS:
+        log.warning("not publishing the first %s metrics for stack %s: too little time left before the "
+                    "answer; the health alarm waits for the first scheduled re-check", Metric.NAMESPACE, stack)
+        return
+    error = recheck.publish(props.region, stack, props.bucket_name, recheck.probe_metrics(diagnosis, props.strict))
+    if error is not None:
+        log.error("could not publish the first %s metrics for stack %s (%s): the health alarm may go to ALARM "
+                  "until the first scheduled re-check; check that the probe function's role may "
+                  "cloudwatch:PutMetricData in namespace %s", Metric.NAMESPACE, stack, error, Metric.NAMESPACE)
+    else:
+        log.info("published the first %s metrics for stack %s, bucket %s", Metric.NAMESPACE, stack,
+                 props.bucket_name)
 
 
 def _diagnose(props: ProbeProperties, hard_deadline: float, doing: Doing,

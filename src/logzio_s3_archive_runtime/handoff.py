@@ -1,12 +1,18 @@
 """Custom::LogzioArchiveSettings: the hand-off to Logz.io's API (handler.py routes it here).
 
 Create/Update: read the API token from its secret, the principal's key from the key's
-secret (or take the role ARN), run Logz.io's own test of the settings (Logz.io writes a test
-object to the bucket as the principal: for a role, as Logz.io's AWS account with its
-external id), and only when it passes create or update the account's one archive setting
+secret (or take the role ARN), read the account's archive setting, run Logz.io's own test of
+the settings (Logz.io writes a test object to the bucket as the principal: for a role, as
+Logz.io's AWS account with its external id; the request names the setting it would replace),
+and only when it passes (a 2xx whose body reports no failure) create or update the account's one archive setting
 with this bucket and principal. A failed test leaves Logz.io's setting as it was (a working
 one is never replaced by one that fails). Any API error answers FAILED with what happened,
 Logz.io's HTTP status and message, and the fix. SUCCESS answers SettingsId and LogzioTest.
+
+A failed Create in a bucket this deploy created (BucketCreated) removes every version of
+Logz.io's test object (``logzio-verified``, written by a test that passed before a later
+step failed) with the function's own role: the rollback must delete that bucket, which S3
+refuses while it holds an object. Never in an existing bucket, never on an update.
 
 During an update's rollback the old properties are written back without the test and the
 rollback never fails (the old principal is being restored; an error is only reported).
@@ -32,7 +38,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
 from .cfn import PUT_TIMEOUT, PUT_TRIES, BadRequest, CustomResourceRequest, Responder, required_property
-from .logzio_api import LogzioApi, LogzioApiError, archive_body, find_s3_setting
+from .freshness import VERIFIED_MARKER
+from .logzio_api import LogzioApi, LogzioApiError, archive_body, find_s3_setting, test_failure
 from .names import Attribute, Property
 
 log = logging.getLogger("logzio_s3_archive_runtime.handoff")
@@ -73,6 +80,8 @@ class HandoffProperties:
     token_secret: str
     api_url: str
     on_delete: str = "disable"
+    #: This deploy created the bucket (BucketCreated): only then may a failed Create clean up.
+    bucket_created: bool = False
     secret_arn: str | None = None
     access_key_id: str | None = None
     role_arn: str | None = None
@@ -88,7 +97,8 @@ class HandoffProperties:
                              "disable or keep: redeploy the stack as synthesized")
         common = dict(bucket_name=required(Property.BUCKET_NAME), region=required(Property.REGION),
                       token_secret=required(Property.TOKEN_SECRET_ARN), api_url=required(Property.API_URL),
-                      on_delete=on_delete)
+                      on_delete=on_delete,
+                      bucket_created=str(props.get(Property.BUCKET_CREATED, "")).strip().lower() == "true")
         if props.get(Property.ROLE_ARN):
             return cls(**common, role_arn=required(Property.ROLE_ARN))
         return cls(**common, secret_arn=required(Property.SECRET_ARN),
@@ -176,6 +186,8 @@ def _create_or_update(request: CustomResourceRequest, responder: Responder, hard
                                Attribute.LOGZIO_TEST: "not restored during rollback: " + failed.what},
                               reason=reason[:1000])
         else:
+            if request.request_type == "Create" and props.bucket_created:
+                reason += " " + remove_test_object(props, hard_deadline)
             responder.fail(reason + log_hint)
         return
     log.info("Logz.io archive setting %s archives to %s as %s; test: %s", settings_id, props.bucket_name,
@@ -193,10 +205,11 @@ def register(props: HandoffProperties, deadline: float, test: bool = True,
     api = (api_factory or LogzioApi)(props.api_url, token, deadline)
     try:
         verdict = "not run (rollback)"
+        # The account's setting first: Logz.io's test request names the one it would replace.
+        found = find_s3_setting(api.list_settings())
         if test:
             log.info("running Logz.io's archive test for bucket %s as %s", props.bucket_name, props.principal)
-            verdict = describe_test(api.test_settings(body))
-        found = find_s3_setting(api.list_settings())
+            verdict = describe_test(api.test_settings(body, found["id"] if found else None))
         if found is None:
             created = api.create_settings(body) or {}
             settings_id = created.get("id") if isinstance(created, dict) else None
@@ -217,16 +230,50 @@ def register(props: HandoffProperties, deadline: float, test: bool = True,
     return str(settings_id), verdict
 
 
+def remove_test_object(props: HandoffProperties, deadline: float, s3: aws.S3Access | None = None) -> str:
+    """After a failed Create in a bucket this deploy created: every version (and delete
+    marker) of Logz.io's test object, which Logz.io's passed test wrote, removed by version
+    id with the function's own role, so that the rollback can delete the bucket (a bucket
+    that holds an object cannot be deleted: the stack would end ROLLBACK_FAILED). Never
+    raises; returns what happened, for the reason. Never called for an existing bucket or
+    an update."""
+    if not props.bucket_created:
+        return ""
+    s3 = s3 or aws.S3Access(aws.s3_client(props.region), props.bucket_name)
+    removed = 0
+    try:
+        for key, version_id in s3.list_versions(VERIFIED_MARKER):
+            if key != VERIFIED_MARKER or not version_id:
+                continue  # only that exact key, only by version id
+            if time.monotonic() >= deadline:
+                raise TimeoutError("out of time")
+            s3.delete_object(key, version_id)
+            removed += 1
+    except (ClientError, BotoCoreError, TimeoutError) as error:
+        log.warning("could not remove %s from %s: %s", VERIFIED_MARKER, props.bucket_name, error)
+        return (f"Logz.io's test object {VERIFIED_MARKER} could not be removed from bucket {props.bucket_name} "
+                f"({_code(error) if not isinstance(error, TimeoutError) else 'out of time'}): if the rollback "
+                f"cannot delete the bucket, delete every version of {VERIFIED_MARKER} in it, then delete the "
+                "stack and deploy again.")
+    log.info("removed %d version(s) of %s from %s", removed, VERIFIED_MARKER, props.bucket_name)
+    if not removed:
+        return ""
+    return (f"Logz.io's test object {VERIFIED_MARKER} was removed from bucket {props.bucket_name}, which this "
+            "deploy created, so the rollback can delete the bucket.")
+
+
 def describe_test(answer: Any) -> str:
-    """Logz.io's test answer as one line: 'passed' and Logz.io's own words."""
+    """Logz.io's test answer (a 2xx) as one line: 'passed' and Logz.io's own words;
+    HandoffFailed when the body reports a failure (logzio_api.test_failure)."""
+    failure = test_failure(answer)
+    if failure is not None:
+        raise HandoffFailed(f"Logz.io's archive test did not pass although Logz.io answered HTTP 2xx: "
+                            f"{failure[:VERDICT_LIMIT]}.",
+                            "Fix: see Logz.io's message; check the principal's access to the bucket (with a "
+                            "role, its trust policy for Logz.io's account and external id), then deploy again.")
     detail = ""
     if isinstance(answer, Mapping):
-        status = answer.get("status")
-        if isinstance(status, str) and status.upper() not in ("SUCCESS", "OK", "PASSED"):
-            raise HandoffFailed(f"Logz.io's archive test did not pass: status {status}"
-                                f"{': ' + str(answer.get('message')) if answer.get('message') else ''}.",
-                                "Fix: see Logz.io's message; check the principal's access to the bucket.")
-        detail = str(answer.get("message") or status or "")
+        detail = str(answer.get("message") or answer.get("status") or "")
     elif isinstance(answer, str):
         detail = answer
     verdict = f"passed: {detail}" if detail else "passed"

@@ -12,9 +12,11 @@ logzio/logzio_terraform_client archive_logs/*.go for the shapes):
 
 Authentication: the ``X-API-TOKEN`` header (an API token: Pro and Enterprise plans only).
 The settings body is built in ``archive_body`` and the test request in ``test_request_body``,
-each in one place. The test request's body is not confirmed by the public spec (its
-``TestStorageRequest`` is malformed there); this client sends the settings to test, the same
-body as create/update.
+each in one place. The test request follows Logz.io's published schema (the "Archive logs
+API" OpenAPI description, ``TestStorageRequest``): ``{"archiveSettings": <the settings>}``,
+plus ``"id"`` when the account already has the setting the test is for. A test passes only
+on a 2xx whose body reports no failure (``test_failure``: the real server's failure body is
+not public, so the reading is defensive; docs/facts.md).
 
 Every request has a bounded timeout; 429 and 5xx are retried with exponential backoff and
 jitter (Retry-After honoured) but never past the caller's deadline (a ``time.monotonic()``
@@ -114,15 +116,68 @@ def archive_body(bucket: str, *, access_key: str | None = None, secret_key: str 
     return {"storageType": "S3", "enabled": bool(enabled), "compressed": True, "amazonS3StorageSettings": s3}
 
 
-def test_request_body(body: dict) -> dict:
-    """What POST /v2/archive/settings/test is sent: the settings to test, as create/update.
+def test_request_body(body: dict, settings_id: int | str | None = None) -> dict:
+    """What POST /v2/archive/settings/test is sent: Logz.io's ``TestStorageRequest``,
+    ``{"id": <int32>, "archiveSettings": <ArchiveSettings>}``, the settings to test (as
+    create/update) and, when the account already has the setting they would replace, its id.
 
-    The one place to change should Logz.io's test endpoint want another shape (the public
-    OpenAPI names a ``TestStorageRequest`` with ``id`` and ``archiveSettings``, malformed)."""
-    return body
+    (The public OpenAPI file lists ``id`` and ``archiveSettings`` under ``TestStorageRequest``
+    next to a ``properties: null``: read as that object's two properties.)"""
+    request: dict[str, Any] = {"archiveSettings": body}
+    if settings_id is not None:
+        request["id"] = int(settings_id)
+    return request
 
 
 test_request_body.__test__ = False  # not a pytest test
+
+#: ``status`` values of a test answer that say it passed (any case).
+TEST_PASSED_STATUSES = ("SUCCESS", "SUCCEEDED", "OK", "PASSED", "PASS", "TRUE")
+#: Words of a ``message`` (or a bare string answer) that say the test did not pass, when
+#: nothing in the answer says it did.
+_FAILURE_WORDS = re.compile(r"\b(fail(s|ed|ure)?|error|denied|invalid|unable|could ?not|cannot|can't|"
+                            r"forbidden|not (allowed|authori[sz]ed|found|permitted))\b", re.IGNORECASE)
+
+
+def test_failure(answer: Any) -> str | None:
+    """Why a 2xx answer of /test still reports a failed test, or None when it does not.
+
+    Logz.io's schema gives the answer no body ("returns the status code"), and the real
+    server's failure body is not public: this reads it defensively. A failure is a JSON
+    answer that is ``false``; an object with ``success`` false (or "false"), a ``status``
+    that is a number outside 200-299 or a string not in TEST_PASSED_STATUSES, or a non-empty
+    ``errorCode``, ``error`` or ``errorMessage``; or, when neither ``success`` true nor a
+    passed ``status`` says otherwise, a ``message`` (or a bare string answer) with a word of
+    failure ("failed", "denied", "error", "invalid", "cannot", ...). An empty body, ``true``,
+    an object with none of these fields, or a plain confirmation passes."""
+    if answer is False:
+        return "Logz.io answered false"
+    if isinstance(answer, str):
+        return f"Logz.io answered {answer!r}" if _FAILURE_WORDS.search(answer) else None
+    if not isinstance(answer, dict):
+        return None
+    message = answer.get("message") or answer.get("errorMessage") or ""
+    said = f": {message}" if message else ""
+    success = answer.get("success")
+    if success is False or (isinstance(success, str) and success.strip().lower() == "false"):
+        return f"success is false{said}"
+    status = answer.get("status")
+    if isinstance(status, int) and not isinstance(status, bool) and not 200 <= status < 300:
+        return f"status {status}{said}"
+    if isinstance(status, str) and status.strip() and status.strip().upper() not in TEST_PASSED_STATUSES:
+        return f"status {status}{said}"
+    for field in ("errorCode", "error", "errorMessage"):
+        if answer.get(field) not in (None, "", False, [], {}):
+            return f"{field} {answer[field]}{': ' + str(answer['message']) if answer.get('message') else ''}"
+    passed = success is True or (isinstance(success, str) and success.strip().lower() == "true") or (
+        isinstance(status, str) and status.strip().upper() in TEST_PASSED_STATUSES) or (
+        isinstance(status, int) and 200 <= status < 300)
+    if not passed and isinstance(message, str) and _FAILURE_WORDS.search(message):
+        return f"message: {message}"
+    return None
+
+
+test_failure.__test__ = False  # not a pytest test
 
 
 def find_s3_setting(settings_list: Any) -> dict | None:
@@ -222,8 +277,10 @@ class LogzioApi:
         return self._call(f"delete archive setting {settings_id}", "DELETE",
                           f"{SETTINGS_PATH}/{int(settings_id)}", by_id=True)
 
-    def test_settings(self, body: dict) -> Any:
-        return self._call("Logz.io's archive test", "POST", TEST_PATH, test_request_body(body), test=True)
+    def test_settings(self, body: dict, settings_id: int | str | None = None) -> Any:
+        """Logz.io's test of ``body``; ``settings_id``: the account's setting it would replace."""
+        return self._call("Logz.io's archive test", "POST", TEST_PATH, test_request_body(body, settings_id),
+                          test=True)
 
     # ----------------------------------------------------------------- plumbing
     def _redact(self, text: str) -> str:

@@ -4,7 +4,8 @@ Reads the deployed stack's outputs (BucketName; SecretArn for keys or RoleArn fo
 LogzioApiUrl and LogzioApiTokenSecret, present when the stack hands the archive to
 Logz.io's API), reads the API token from its secret and, with keys, the access key from the
 stack's secret (both with your credentials), builds the settings body (logzio_api.archive_body)
-and POSTs it to Logz.io's /v2/archive/settings/test. Logz.io then writes a test object to
+and POSTs it to Logz.io's /v2/archive/settings/test as Logz.io's TestStorageRequest
+(``archiveSettings``, and ``id``: the LogzioArchiveSettingsId output, when the stack has one). Logz.io then writes a test object to
 the bucket as that principal (for a role: as Logz.io's AWS account, with its external id).
 Nothing is created or changed at Logz.io: the account's archive setting stays as it is.
 
@@ -151,8 +152,11 @@ def _run(result: LogzioTest, secrets: set[str], stack: str, region: str | None, 
     token = _token(result.token_secret, region, profile, endpoint_url)
     secrets.add(token)
     api = api_factory(result.api_url, token, time.monotonic() + DEADLINE_SECONDS)
+    # The setting the deploy registered, if any: Logz.io's test request names it (TestStorageRequest.id).
+    settings_id = outputs.get(Output.LOGZIO_SETTINGS_ID)
+    settings_id = int(settings_id) if settings_id and str(settings_id).isdigit() else None
     try:
-        answer = api.test_settings(body)
+        answer = api.test_settings(body, settings_id)
     except LogzioApiError as error:
         result.http_status, result.logzio_message = error.status, error.logzio_message or None
         if error.status == TEST_FAILED_STATUS:

@@ -27,6 +27,10 @@ class Property:
     ALLOW_BUCKET_CHANGE = "AllowBucketChange"
     #: "true": warnings fail the deploy too.
     STRICT = "Strict"
+    #: With a watch (watchSchedule): the stack the metrics are published for (their Stack
+    #: dimension; Bucket is BUCKET_NAME). A probe that passes then publishes the first Healthy
+    #: and per-permission points, as the re-check does. Absent without a watch.
+    METRICS_STACK = "StackName"
     # Custom::LogzioArchiveSettings (the hand-off to Logz.io's API) also takes BUCKET_NAME,
     # REGION, SECRET_ARN + ACCESS_KEY_ID (keys) or ROLE_ARN (role), and these:
     #: Name or ARN of the secret whose value is the Logz.io API token (never the token).
@@ -35,6 +39,9 @@ class Property:
     API_URL = "ApiUrl"
     #: "disable" (default) or "keep": what stack delete does to Logz.io's archive setting.
     ON_DELETE = "OnDelete"
+    #: "true" when this deploy created the bucket (absent otherwise): a failed Create of the
+    #: hand-off then removes Logz.io's test object, so the rollback can delete the bucket.
+    BUCKET_CREATED = "BucketCreated"
 
 
 #: The custom resource types the one function serves (handler.py routes on ResourceType).
@@ -87,8 +94,9 @@ class Output:
 #: Key of the scheduled re-check's event (EventBridge Scheduler's input to the function): its
 #: value holds the same Property names as the custom resource, plus Property-like STACK_NAME.
 RECHECK_EVENT = "LogzioArchiveRecheck"
-#: In the re-check event: the stack whose archive is watched (the metrics' Stack dimension).
-STACK_NAME = "StackName"
+#: In the re-check event (and the probe's properties, with a watch): the stack whose archive
+#: is watched (the metrics' Stack dimension).
+STACK_NAME = Property.METRICS_STACK
 
 
 #: In the description of every stack that holds an archive: what `logzio-archive fleet` finds

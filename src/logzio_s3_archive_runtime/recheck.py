@@ -90,9 +90,7 @@ def run(properties: Any, remaining_seconds: float, diagnose: Diagnose) -> dict:
                 **diagnosis.as_dict(props.strict),
                 "newest_archive": newest.key if newest else None,
                 "newest_archive_age_hours": round(newest.age_hours(), 3) if newest else None}
-    metrics: dict[str, tuple[float, str]] = {Metric.HEALTHY: (float(healthy), "Count")}
-    for check in diagnosis.checks:
-        metrics[Metric.OF_ACTION[check.action]] = (1.0 if check.ok else 0.0, "Count")
+    metrics = probe_metrics(diagnosis, props.strict)
     if newest is not None:
         metrics[Metric.NEWEST_ARCHIVE_AGE_HOURS] = (newest.age_hours(), "None")
     _publish(document, props.region, stack, props.bucket_name, metrics)
@@ -100,11 +98,29 @@ def run(properties: Any, remaining_seconds: float, diagnose: Diagnose) -> dict:
     return document
 
 
-def _publish(document: dict, region: str | None, stack: str, bucket: str,
-             metrics: Mapping[str, tuple[float, str]]) -> None:
+def probe_metrics(diagnosis: Diagnosis, strict: bool) -> dict[str, tuple[float, str]]:
+    """Healthy and one metric per permission checked, as (value, unit): what the re-check and
+    the deploy-time probe (handler.py, with a watch) publish for a diagnosis."""
+    metrics: dict[str, tuple[float, str]] = {Metric.HEALTHY: (float(diagnosis.passes(strict)), "Count")}
+    for check in diagnosis.checks:
+        metrics[Metric.OF_ACTION[check.action]] = (1.0 if check.ok else 0.0, "Count")
+    return metrics
+
+
+def publish(region: str | None, stack: str, bucket: str, metrics: Mapping[str, tuple[float, str]]) -> str | None:
+    """One PutMetricData in the namespace, with the alarms' dimensions (Stack, Bucket); what
+    went wrong, or None. Never raises."""
     try:
         aws.put_metrics(region, Metric.NAMESPACE, {Metric.STACK: stack, Metric.BUCKET: bucket}, metrics)
     except (ClientError, BotoCoreError) as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def _publish(document: dict, region: str | None, stack: str, bucket: str,
+             metrics: Mapping[str, tuple[float, str]]) -> None:
+    error = publish(region, stack, bucket, metrics)
+    if error is not None:
         # The health alarm treats the missing point as breaching: it still fires.
-        document["metrics_error"] = f"{type(error).__name__}: {error}"
+        document["metrics_error"] = error
         log.error("could not publish the re-check's metrics: %s", error)

@@ -118,9 +118,18 @@ def test_a_key_that_may_write_passes(run, stack, logzio, caplog):
     # Logz.io's test ran, as that key, and nothing was created or changed at Logz.io.
     [test] = server.tests[tests_before:]
     assert (test["principal"], test["bucket"], test["ok"]) == (key_id, BUCKET, True)
+    # Sent as Logz.io's TestStorageRequest, naming the stack's setting (LogzioArchiveSettingsId).
+    assert test["id"] == 1001
     assert server.changes == changes_before and not server.settings
     assert stack["asked"][-1][:3] == (STACK, "us-east-1", "admin")
     assert_no_secret(logzio, out, err, caplog.text)
+
+
+def test_a_stack_without_a_setting_id_is_tested_without_one(run, stack, logzio):
+    del stack["outputs"][Output.LOGZIO_SETTINGS_ID]
+    code, out, err = run()
+    assert code == 0, out + err
+    assert logzio["server"].tests[-1]["id"] is None and logzio["server"].tests[-1]["ok"]
 
 
 def test_a_key_that_may_not_write_fails_with_logzios_message_and_the_fix(run, stack, logzio, caplog):

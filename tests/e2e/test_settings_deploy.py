@@ -81,10 +81,16 @@ def test_role_mode_probes_as_the_role_with_no_key_anywhere(deploy_all, emu):
     assert not {"AccessKeyId", "SecretArn", "UserName"} & set(found)
     role_name = found["RoleArn"].rsplit("/", 1)[1]
     trust = emu.client("iam").get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
-    principals = [s["Principal"]["AWS"] for s in trust["Statement"]]
-    assert principals[0] == "arn:aws:iam::406095609952:root"
-    assert all(s["Condition"] == {"StringEquals": {"sts:ExternalId": ROLE["externalId"]}}
-               for s in trust["Statement"])
+    logzio, probe = trust["Statement"]
+    external_id = {"StringEquals": {"sts:ExternalId": ROLE["externalId"]}}
+    assert logzio["Principal"]["AWS"] == "arn:aws:iam::406095609952:root" and logzio["Condition"] == external_id
+    # The probe's statement: this account, narrowed to the probe function's role (which the
+    # probe, having run, assumed: the emulator evaluates aws:PrincipalArn).
+    probe_role = emu.client("lambda").get_function_configuration(FunctionName=next(
+        r["PhysicalResourceId"] for r in emu.client("cloudformation").describe_stack_resources(
+            StackName="E2eRoleKms")["StackResources"] if r["ResourceType"] == "AWS::Lambda::Function"))["Role"]
+    assert probe["Principal"]["AWS"] == f"arn:aws:iam::{emu.account}:root"
+    assert probe["Condition"] == {**external_id, "ArnEquals": {"aws:PrincipalArn": probe_role}}
     resources = emu.client("cloudformation").describe_stack_resources(StackName="E2eRoleKms")["StackResources"]
     types = {r["ResourceType"] for r in resources}
     assert "AWS::IAM::AccessKey" not in types and "AWS::SecretsManager::Secret" not in types

@@ -55,8 +55,10 @@ def watched(shipped_deploy, emu):
     stack = "LogzioArchive"
     found = outputs(emu, stack)
     bucket, schedule = found[Output.BUCKET_NAME], found[WatchOutput.SCHEDULE]
-    seen = {"outputs": found, "first": schedules.fire(emu, schedule),
-            "points-first": healthy_points(emu, stack, bucket)}
+    # Right after `cdk deploy`, before any re-check: the deploy-time probe's own point.
+    seen = {"outputs": found, "points-deploy": healthy_points(emu, stack, bucket),
+            "alarm-deploy": evaluate(emu, found[WatchOutput.HEALTH_ALARM])}
+    seen.update({"first": schedules.fire(emu, schedule), "points-first": healthy_points(emu, stack, bucket)})
     s3 = emu.client("s3")
     # The stack's own TLS-only policy, in force (emulator extension bucket_policy_model).
     original = s3.get_bucket_policy(Bucket=bucket)["Policy"]
@@ -77,11 +79,20 @@ def watched(shipped_deploy, emu):
     return seen
 
 
+def test_a_green_deploy_leaves_the_health_alarm_ok(watched):
+    """The deploy-time probe published the first Healthy point (the re-check's name and
+    dimensions), so the alarm, whose missing data is breaching, is OK at once, not in ALARM
+    (mailing on-call) until the first scheduled re-check hours later."""
+    assert watched["points-deploy"] == (1.0, 1.0, 1.0)  # (minimum, maximum, count)
+    alarm = watched["alarm-deploy"]
+    assert alarm.state == "OK" and alarm.datapoints == (1.0,), alarm
+
+
 def test_the_first_recheck_finds_the_archive_healthy(watched):
     first = watched["first"]
     assert first["healthy"] == 1 and first["ok"] is True, first["summary"]
     assert first["stack"] == "LogzioArchive" and first["bucket"] == watched["outputs"][Output.BUCKET_NAME]
-    assert watched["points-first"] == (1.0, 1.0, 1.0)  # (minimum, maximum, count)
+    assert watched["points-first"] == (1.0, 1.0, 2.0)  # the deploy's point and the re-check's
 
 
 def test_a_bucket_policy_deny_on_uploads_makes_it_unhealthy(watched):
@@ -90,7 +101,7 @@ def test_a_bucket_policy_deny_on_uploads_makes_it_unhealthy(watched):
     put = next(check for check in second["checks"] if check["action"] == "s3:PutObject")
     assert put["status"] == "missing" and put["error_code"] == "AccessDenied"
     assert "s3:PutObject missing" in second["summary"]
-    assert watched["points-second"] == (0.0, 1.0, 2.0)
+    assert watched["points-second"] == (0.0, 1.0, 3.0)
     # The reason is in the function's own JSON log line too.
     assert any(line["healthy"] == 0 and "s3:PutObject missing" in line["summary"] for line in watched["logs"])
 

@@ -195,6 +195,62 @@ def test_trust_policy_with_several_principals_and_an_external_id(emu):
         assert err.value.response["Error"]["Code"] == "AccessDenied"
 
 
+def test_trust_policy_account_principal_narrowed_by_principal_arn(emu):
+    """The Logz.io role's shape since issue 17: Logz.io's account, and this account narrowed
+    by aws:PrincipalArn to the probe's role, both with the external id. A session of the
+    probe role may assume it; another role or a user of the account, each allowed
+    sts:AssumeRole on it, may not. (moto: aws:PrincipalArn and ArnEquals were never
+    evaluated, an account principal matched only its root ARN, so the probe was denied, and a
+    call without an external id met the sts:ExternalId condition.)"""
+    from emulator.extensions.local_lambda import _role_credentials
+
+    iam, n = emu.client("iam"), uuid.uuid4().hex[:8]
+    lambda_trust = [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]
+    prober = _role(iam, f"prober-{n}", lambda_trust)
+    outsider = _role(iam, f"outsider-{n}", lambda_trust)
+    external_id = {"StringEquals": {"sts:ExternalId": "logzio:aws:extid:ok"}}
+    target = _role(iam, f"logzio-{n}", [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Condition": external_id,
+         "Principal": {"AWS": "arn:aws:iam::406095609952:root"}},
+        {"Sid": "PermissionProbe", "Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"AWS": f"arn:aws:iam::{emu.account}:root"},
+         "Condition": {**external_id, "ArnEquals": {"aws:PrincipalArn": prober}}}])
+    may_assume = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}]})
+    for name in (f"prober-{n}", f"outsider-{n}"):
+        iam.put_role_policy(RoleName=name, PolicyName="assume", PolicyDocument=may_assume)
+    iam.create_user(UserName=f"someone-{n}")
+    iam.put_user_policy(UserName=f"someone-{n}", PolicyName="assume", PolicyDocument=may_assume)
+    key = iam.create_access_key(UserName=f"someone-{n}")["AccessKey"]
+    user_sts = emu.client("sts", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+
+    def sts_as(role_arn):
+        class Function:  # what the local Lambda runner hands a function: its role's session
+            account_id, region, function_name, role = emu.account, emu.region, f"fn-{n}", role_arn
+        creds = _role_credentials(Function)
+        return emu.client("sts", aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                          aws_session_token=creds["AWS_SESSION_TOKEN"])
+
+    assumed = sts_as(prober).assume_role(RoleArn=target, RoleSessionName="probe", ExternalId="logzio:aws:extid:ok")
+    assert assumed["AssumedRoleUser"]["Arn"].endswith(f"assumed-role/logzio-{n}/probe")
+    for sts, ext in ((sts_as(prober), "logzio:aws:extid:wrong"), (sts_as(prober), None),
+                     (sts_as(outsider), "logzio:aws:extid:ok"), (user_sts, "logzio:aws:extid:ok")):
+        with pytest.raises(ClientError) as err:
+            sts.assume_role(RoleArn=target, RoleSessionName="probe", **({"ExternalId": ext} if ext else {}))
+        assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+    # The account principal without the aws:PrincipalArn condition is left as moto has it
+    # (its root ARN only): no caller of the account gets in through it.
+    bare = _role(iam, f"bare-{n}", [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                     "Principal": {"AWS": f"arn:aws:iam::{emu.account}:root"}}])
+    iam.put_role_policy(RoleName=f"outsider-{n}", PolicyName="assume-bare", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": bare}]}))
+    with pytest.raises(ClientError) as err:
+        sts_as(outsider).assume_role(RoleArn=bare, RoleSessionName="bare")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
 def test_role_delete_next_to_a_user_only_policy(emu, wait_stack):
     cfn, n = emu.client("cloudformation"), uuid.uuid4().hex[:8]
     users = {"Resources": {

@@ -82,6 +82,11 @@ def trust(account, external_id):
     return statement
 
 
+def storage_request(settings, settings_id=None):
+    """Logz.io's TestStorageRequest {"id"?, "archiveSettings"} around the settings to test."""
+    return {"archiveSettings": settings, **({} if settings_id is None else {"id": settings_id})}
+
+
 def test_token_is_checked(logzio):
     assert call(logzio.url, "GET", "/v2/archive/settings", token=None)[0] == 401
     status, body = call(logzio.url, "GET", "/v2/archive/settings", token="wrong")
@@ -134,32 +139,71 @@ def test_injected_faults_then_success(logzio):
 
 def test_test_with_good_keys_writes_logzio_verified(emu, logzio, bucket):
     key_id, secret = writer(emu, bucket, f"w-{uuid.uuid4().hex[:8]}")
-    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", keys_body(bucket, key_id, secret))
+    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", storage_request(keys_body(bucket, key_id, secret)))
     assert status == 200, body
     assert emu.client("s3").head_object(Bucket=bucket, Key=TEST_OBJECT_KEY)["ContentLength"] > 0
-    assert logzio.tests[-1]["ok"] and logzio.tests[-1]["principal"] == key_id
-    # The OpenAPI file's TestStorageRequest wrapper is accepted too.
-    status, _ = call(logzio.url, "POST", "/v2/archive/settings/test",
-                     {"archiveSettings": keys_body(bucket, key_id, secret)})
-    assert status == 200
+    assert logzio.tests[-1]["ok"] and logzio.tests[-1]["principal"] == key_id and logzio.tests[-1]["id"] is None
+    # With the id of the setting the test is for.
+    status, _ = call(logzio.url, "POST", "/v2/archive/settings/test", storage_request(keys_body(bucket, key_id, secret), 1001))
+    assert status == 200 and logzio.tests[-1]["id"] == 1001
+
+
+@pytest.mark.parametrize("body, says", [
+    ("SETTINGS", "must be a TestStorageRequest"),            # the bare settings: what we sent before
+    ({"id": 1001}, "archiveSettings is required"),
+    ({"archiveSettings": "SETTINGS-AS-TEXT"}, "archiveSettings is required"),
+    ({"id": "1001", "archiveSettings": "SETTINGS"}, "is not an int32"),
+    ({"id": True, "archiveSettings": "SETTINGS"}, "is not an int32"),
+    ({"id": 2**31, "archiveSettings": "SETTINGS"}, "is not an int32"),
+    ({"archiveSettings": "SETTINGS", "settings": "SETTINGS"}, "Unrecognized field(s) 'settings'"),
+    ([], "must be a TestStorageRequest"),
+])
+def test_test_refuses_what_is_not_a_test_storage_request(emu, logzio, bucket, body, says):
+    key_id, secret = writer(emu, bucket, f"w-{uuid.uuid4().hex[:8]}")
+    settings = keys_body(bucket, key_id, secret)
+
+    def fill(value):
+        if value == "SETTINGS":
+            return settings
+        if value == "SETTINGS-AS-TEXT":
+            return json.dumps(settings)
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        return value
+
+    status, answer = call(logzio.url, "POST", "/v2/archive/settings/test", fill(body))
+    assert status == 400 and answer["errorCode"] == "BAD_REQUEST" and says in answer["message"], answer
+    assert not logzio.tests
+    with pytest.raises(ClientError):
+        emu.client("s3").head_object(Bucket=bucket, Key=TEST_OBJECT_KEY)
+
+
+def test_a_refused_create_stores_nothing_and_the_next_one_is_served(logzio):
+    logzio.refuse_next_create(409)
+    assert call(logzio.url, "GET", "/v2/archive/settings") == (200, [])  # other requests: as usual
+    status, body = call(logzio.url, "POST", "/v2/archive/settings", keys_body("b1", "AKIAONE", "s1"))
+    assert status == 409 and body["errorCode"] == "archive/CREATE_REFUSED"
+    assert not logzio.settings and not logzio.history
+    status, created = call(logzio.url, "POST", "/v2/archive/settings", keys_body("b1", "AKIAONE", "s1"))
+    assert status == 200 and list(logzio.settings) == [created["id"]]
 
 
 def test_test_with_bad_keys_fails(emu, logzio, bucket):
     key_id, secret = writer(emu, bucket, f"w-{uuid.uuid4().hex[:8]}")
-    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", keys_body(bucket, key_id, "not-the-secret"))
+    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", storage_request(keys_body(bucket, key_id, "not-the-secret")))
     assert status == 400 and "SignatureDoesNotMatch" in body["message"] and bucket in body["message"]
     status, body = call(logzio.url, "POST", "/v2/archive/settings/test",
-                        keys_body(bucket, "AKIAIOSFODNN7EXAMPLE", secret))
+                        storage_request(keys_body(bucket, "AKIAIOSFODNN7EXAMPLE", secret)))
     assert status == 400 and "InvalidAccessKeyId" in body["message"]
     # A key without s3:PutObject on the bucket: AccessDenied.
     other = f"other-{uuid.uuid4().hex[:8]}"
     emu.client("s3").create_bucket(Bucket=other)
-    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", keys_body(other, key_id, secret))
+    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", storage_request(keys_body(other, key_id, secret)))
     assert status == 400 and "AccessDenied" in body["message"]
     # A deleted key fails (an inactive one is not refused: moto accepts inactive keys).
     iam = emu.client("iam")
     iam.delete_access_key(UserName=iam.get_access_key_last_used(AccessKeyId=key_id)["UserName"], AccessKeyId=key_id)
-    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", keys_body(bucket, key_id, secret))
+    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", storage_request(keys_body(bucket, key_id, secret)))
     assert status == 400 and "InvalidAccessKeyId" in body["message"]
     with pytest.raises(ClientError):
         emu.client("s3").head_object(Bucket=other, Key=TEST_OBJECT_KEY)
@@ -167,7 +211,7 @@ def test_test_with_bad_keys_fails(emu, logzio, bucket):
 
 def test_test_with_role_trusting_logzio_and_its_external_id_passes(emu, logzio, bucket):
     arn = role(emu, bucket, f"logzio-{uuid.uuid4().hex[:8]}", trust(LOGZIO_AWS_ACCOUNT, logzio.external_id))
-    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", role_body(bucket, arn))
+    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", storage_request(role_body(bucket, arn)))
     assert status == 200, body
     emu.client("s3").head_object(Bucket=bucket, Key=TEST_OBJECT_KEY)
 
@@ -179,7 +223,7 @@ def test_test_with_role_trusting_logzio_and_its_external_id_passes(emu, logzio, 
 def test_test_with_role_not_trusting_logzio_fails(emu, logzio, bucket, account, external_id):
     external_id = logzio.external_id if external_id == "LOGZIO" else external_id
     arn = role(emu, bucket, f"logzio-{uuid.uuid4().hex[:8]}", trust(account, external_id))
-    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", role_body(bucket, arn))
+    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", storage_request(role_body(bucket, arn)))
     assert status == 400 and "AccessDenied" in body["message"] and LOGZIO_AWS_ACCOUNT in body["message"]
     with pytest.raises(ClientError):
         emu.client("s3").head_object(Bucket=bucket, Key=TEST_OBJECT_KEY)
@@ -189,7 +233,7 @@ def test_role_without_write_permission_fails_at_the_write(emu, logzio, bucket):
     name = f"logzio-{uuid.uuid4().hex[:8]}"
     arn = role(emu, bucket, name, trust(LOGZIO_AWS_ACCOUNT, logzio.external_id))
     emu.client("iam").delete_role_policy(RoleName=name, PolicyName="write")
-    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", role_body(bucket, arn))
+    status, body = call(logzio.url, "POST", "/v2/archive/settings/test", storage_request(role_body(bucket, arn)))
     assert status == 400 and "AccessDenied" in body["message"] and "assume" not in body["message"]
 
 

@@ -4,6 +4,7 @@ and CloudFormation's response URL served by a real local HTTP server."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from logzio_s3_archive_runtime import aws, handler
@@ -155,6 +157,60 @@ def test_create_all_granted(network, responses, caplog):
     # The secret never reaches a log line, and neither does the pre-signed URL.
     assert "wJalrXUtnFEMI" not in caplog.text and "X-Amz-Signature" not in caplog.text
     assert "wJalrXUtnFEMI" not in json.dumps(answer)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """What the handler publishes to CloudWatch: (region, namespace, dimensions, values)."""
+    calls = []
+    monkeypatch.setattr(aws, "put_metrics", lambda region, namespace, dimensions, values:
+                        calls.append((region, namespace, dict(dimensions), dict(values))))
+    return calls
+
+
+def test_with_a_watch_a_passed_probe_publishes_the_first_healthy_point(network, responses, published, caplog):
+    """The re-check's names and dimensions, so the health alarm (missing data breaching)
+    starts OK after a green deploy instead of waiting hours for the first re-check."""
+    caplog.set_level(logging.INFO)
+    user, role, _ = network
+    user.put().list().get().locate().tail()
+    role.bucket_settings(ownership="BucketOwnerPreferred").delete()
+    handler.handler(event("create", responses.url, StackName="LogzioArchive"), Context())
+    assert responses.only()["Status"] == "SUCCESS"
+    assert published == [("us-east-1", "LogzioArchive", {"Stack": "LogzioArchive", "Bucket": BUCKET}, {
+        "Healthy": (1.0, "Count"), "PutObjectGranted": (1.0, "Count"), "ListBucketGranted": (1.0, "Count"),
+        "GetObjectGranted": (1.0, "Count"), "GetBucketLocationGranted": (1.0, "Count")})]
+    assert "published the first LogzioArchive metrics for stack LogzioArchive" in caplog.text
+
+
+def test_without_a_watch_nothing_is_published(network, responses, published):
+    user, role, _ = network
+    user.put().list().get().locate().tail()
+    role.bucket_settings(ownership="BucketOwnerPreferred").delete()
+    handler.handler(event("create", responses.url), Context())
+    assert responses.only()["Status"] == "SUCCESS" and published == []
+
+
+def test_a_failed_probe_publishes_nothing(network, responses, published):
+    user, _, _ = network
+    user.put().list().get("AccessDenied").locate().tail()
+    handler.handler(event("create", responses.url, StackName="LogzioArchive"), Context())
+    assert responses.only()["Status"] == "FAILED" and published == []
+
+
+def test_a_metric_publish_failure_is_logged_never_the_deploys(network, responses, monkeypatch, caplog):
+    user, role, _ = network
+    user.put().list().get().locate().tail()
+    role.bucket_settings(ownership="BucketOwnerPreferred").delete()
+
+    def denied(*args):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "PutMetricData")
+    monkeypatch.setattr(aws, "put_metrics", denied)
+    handler.handler(event("create", responses.url, StackName="LogzioArchive"), Context())
+    answer = responses.only()
+    assert answer["Status"] == "SUCCESS" and answer["Data"]["PutObject"] == "granted"
+    assert "could not publish the first LogzioArchive metrics for stack LogzioArchive" in caplog.text
+    assert "cloudwatch:PutMetricData" in caplog.text
 
 
 @pytest.mark.parametrize("missing, script", [

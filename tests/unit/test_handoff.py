@@ -1,5 +1,5 @@
 """logzio_s3_archive_runtime/handoff.py with Logz.io's API and Secrets Manager replaced: the order of
-calls (test first, then create or update), every failure answered FAILED with what, status
+calls (the account's setting read, Logz.io's test naming it, then create or update), every failure answered FAILED with what, status
 and fix, Delete never failing, the token never in an answer or a log line."""
 
 from __future__ import annotations
@@ -66,10 +66,13 @@ class FakeApi:
         self.settings[int(settings_id)] = body
         return {"id": int(settings_id), "settings": body}
 
-    def test_settings(self, body):
-        self.calls.append(("test", body))
+    #: What the next test answers (a 2xx body).
+    test_answer = {"status": "SUCCESS", "message": "Logz.io wrote logzio-verified to acme-logs"}
+
+    def test_settings(self, body, settings_id=None):
+        self.calls.append(("test", body, settings_id))
         self._maybe_fail("test")
-        return {"status": "SUCCESS", "message": "Logz.io wrote logzio-verified to acme-logs"}
+        return self.test_answer
 
 
 class FakeSecrets:
@@ -148,8 +151,9 @@ def test_create_tests_first_then_creates_and_answers_the_id(world, monkeypatch, 
     [api] = FakeApi.instances
     assert api.base_url == "https://api-eu.logz.io" and api.token == TOKEN
     assert api.deadline is not None and api.deadline < time.monotonic() + 120
-    assert [c[0] for c in api.calls] == ["test", "list", "create"]
-    assert api.calls[0][1] == api.calls[2][1] == keys_body()
+    assert [c[0] for c in api.calls] == ["list", "test", "create"]
+    # No setting yet: the test request names none.
+    assert api.calls[1] == ("test", keys_body(), None) and api.calls[2][1] == keys_body()
     assert TOKEN not in json.dumps(answer) and TOKEN not in caplog.text
     assert SECRET_KEY not in json.dumps(answer) and SECRET_KEY not in caplog.text
 
@@ -160,7 +164,9 @@ def test_update_replaces_the_key_in_the_existing_setting(world, monkeypatch):
                                     old={**PROPS, Property.ACCESS_KEY_ID: "AKIAOLDKEY"}))
     assert answer["Status"] == "SUCCESS" and answer["PhysicalResourceId"] == "logzio-archive-settings:1001"
     [api] = FakeApi.instances
-    assert [c[0] for c in api.calls] == ["test", "list", "update"]
+    assert [c[0] for c in api.calls] == ["list", "test", "update"]
+    # The test request names the setting it would replace (TestStorageRequest.id).
+    assert api.calls[1] == ("test", keys_body(), 1001)
     assert world["settings"][1001] == keys_body()
 
 
@@ -168,7 +174,7 @@ def test_role_mode_sends_the_role_arn(world, monkeypatch):
     props = {k: v for k, v in PROPS.items() if k not in (Property.SECRET_ARN, Property.ACCESS_KEY_ID)}
     answer = run(monkeypatch, event(props={**props, Property.ROLE_ARN: ROLE_ARN}))
     assert answer["Status"] == "SUCCESS"
-    body = FakeApi.instances[0].calls[0][1]
+    body = FakeApi.instances[0].calls[1][1]
     assert body["amazonS3StorageSettings"] == {"path": "acme-logs", "credentialsType": "IAM",
                                                "s3IamCredentials": {"arn": ROLE_ARN}}
 
@@ -184,7 +190,20 @@ def test_a_failed_test_fails_the_deploy_and_leaves_the_setting_alone(world, monk
     assert "HTTP 400" in answer["Reason"] and "AccessDenied" in answer["Reason"]
     assert "Fix: Logz.io could not write" in answer["Reason"]
     assert "CloudWatch log stream" in answer["Reason"]
-    assert [c[0] for c in FakeApi.instances[0].calls] == ["test"]
+    assert [c[0] for c in FakeApi.instances[0].calls] == ["list", "test"]
+    assert world["settings"][1001] == keys_body(key="AKIAWORKING")
+
+
+@pytest.mark.parametrize("body", [{"success": False, "message": "Access Denied"}, {"status": "FAILED"},
+                                  {"errorCode": "archive/TEST_FAILED", "message": "AccessDenied"}])
+def test_a_2xx_whose_body_reports_a_failure_fails_the_deploy(world, monkeypatch, body):
+    world["settings"][1001] = keys_body(key="AKIAWORKING")
+    monkeypatch.setattr(FakeApi, "test_answer", body)
+    answer = run(monkeypatch, event())
+    assert answer["Status"] == "FAILED"
+    assert "Logz.io's archive test did not pass although Logz.io answered HTTP 2xx" in answer["Reason"]
+    assert "Fix: see Logz.io's message" in answer["Reason"]
+    assert [c[0] for c in FakeApi.instances[0].calls] == ["list", "test"]
     assert world["settings"][1001] == keys_body(key="AKIAWORKING")
 
 
@@ -307,7 +326,7 @@ def test_a_hung_api_is_answered_by_the_watchdog(world, monkeypatch):
     monkeypatch.setattr(handoff, "WATCHDOG_MARGIN", 0.5)
     monkeypatch.setattr(handoff, "ANSWER_MARGIN", 0.6)
 
-    def hang(self, body):
+    def hang(self, body, settings_id=None):
         time.sleep(2.5)
         return {"status": "SUCCESS"}
     monkeypatch.setattr(FakeApi, "test_settings", hang)
@@ -325,3 +344,70 @@ def test_the_probe_is_still_routed_to_the_probe(monkeypatch):
     assert called == []
     request = CustomResourceRequest.from_event(event())
     assert request.resource_type == HANDOFF_RESOURCE_TYPE
+
+
+class FakeBucket:
+    """aws.S3Access of the function's role: versions of keys, deletes by version id."""
+
+    def __init__(self, versions):
+        self.versions = list(versions)  # (key, version id)
+        self.listed, self.deleted = [], []
+
+    def list_versions(self, prefix):
+        self.listed.append(prefix)
+        return [(k, v) for k, v in self.versions if k.startswith(prefix)]
+
+    def delete_object(self, key, version_id):
+        self.deleted.append((key, version_id))
+        self.versions.remove((key, version_id))
+
+
+@pytest.fixture
+def bucket(monkeypatch):
+    found = FakeBucket([("logzio-verified", "v1"), ("logzio-verified", "dm2"), ("logzio-verified-by-you", "x"),
+                        ("2024/06/01/archive.json.gz", "a")])
+    monkeypatch.setattr(aws, "s3_client", lambda region=None, *a, **k: object())
+    monkeypatch.setattr(aws, "S3Access", lambda client, name: found)
+    return found
+
+
+CREATE_REFUSED = LogzioApiError("create the archive setting failed: Logz.io answered HTTP 409: refused.",
+                                "Fix: see Logz.io's message.", 409, "refused")
+
+
+def test_a_failed_create_in_a_created_bucket_removes_logzios_test_object(world, monkeypatch, bucket):
+    """Logz.io's test passed (it wrote logzio-verified), the create was refused: every version
+    of exactly that key goes, so the rollback can delete the bucket this deploy made."""
+    world["fail"]["create"] = CREATE_REFUSED
+    answer = run(monkeypatch, event(props={**PROPS, Property.BUCKET_CREATED: "true"}))
+    assert answer["Status"] == "FAILED" and "HTTP 409" in answer["Reason"]
+    assert "logzio-verified was removed from bucket acme-logs, which this deploy created" in answer["Reason"]
+    assert bucket.deleted == [("logzio-verified", "v1"), ("logzio-verified", "dm2")]
+    assert bucket.versions == [("logzio-verified-by-you", "x"), ("2024/06/01/archive.json.gz", "a")]
+
+
+@pytest.mark.parametrize("case", ["existing bucket", "update"])
+def test_never_in_an_existing_bucket_nor_on_update(world, monkeypatch, bucket, case):
+    world["fail"]["create"] = CREATE_REFUSED
+    world["fail"]["update"] = CREATE_REFUSED
+    if case == "update":
+        world["settings"][1001] = keys_body(key="AKIAOLDKEY")
+        evt = event("Update", props={**PROPS, Property.BUCKET_CREATED: "true"},
+                    physical="logzio-archive-settings:1001", old=PROPS)
+    else:
+        evt = event()
+    answer = run(monkeypatch, evt)
+    assert answer["Status"] == "FAILED"
+    assert bucket.listed == [] and bucket.deleted == [] and "removed" not in answer["Reason"]
+
+
+def test_a_removal_that_fails_says_what_to_do_and_still_answers(world, monkeypatch, bucket):
+    world["fail"]["create"] = CREATE_REFUSED
+
+    def denied(prefix):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListObjectVersions")
+    bucket.list_versions = denied
+    answer = run(monkeypatch, event(props={**PROPS, Property.BUCKET_CREATED: "true"}))
+    assert answer["Status"] == "FAILED" and "HTTP 409" in answer["Reason"]
+    assert "could not be removed from bucket acme-logs (AccessDenied)" in answer["Reason"]
+    assert "delete every version of logzio-verified" in answer["Reason"]

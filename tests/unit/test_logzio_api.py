@@ -10,7 +10,7 @@ import pytest
 
 from logzio_s3_archive_runtime import logzio_api
 from logzio_s3_archive_runtime.logzio_api import (LogzioApi, LogzioApiError, api_url, archive_body, find_s3_setting,
-                                      test_request_body)
+                                      test_failure, test_request_body)
 
 TOKEN = "tok-5ecret-api-token-value"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYsecretKEY"
@@ -124,7 +124,40 @@ def test_archive_body_shapes():
             archive_body("b", **kwargs)
     with pytest.raises(ValueError):
         archive_body("b/sub", role_arn="arn:r")
-    assert test_request_body(KEYS) is KEYS
+
+
+
+def test_the_test_request_is_logzios_test_storage_request():
+    # Logz.io's OpenAPI description: TestStorageRequest {"id": int32, "archiveSettings": ArchiveSettings}.
+    assert test_request_body(KEYS) == {"archiveSettings": KEYS}
+    assert test_request_body(ROLE, 1234) == {"archiveSettings": ROLE, "id": 1234}
+    assert test_request_body(ROLE, "1234") == {"archiveSettings": ROLE, "id": 1234}
+
+
+@pytest.mark.parametrize("answer", [
+    None, True, {}, {"status": "SUCCESS"}, {"status": "ok", "message": "written"}, {"success": True},
+    {"success": "true", "message": "Test passed"}, {"status": 200}, "Archive settings are valid",
+    # An explicit success outweighs a message that merely mentions a word of failure.
+    {"status": "SUCCESS", "message": "no errors"},
+])
+def test_a_2xx_that_reports_no_failure_passes(answer):
+    assert test_failure(answer) is None
+
+
+@pytest.mark.parametrize("answer, says", [
+    (False, "false"),
+    ({"success": False, "message": "Access Denied"}, "success is false: Access Denied"),
+    ({"success": "false"}, "success is false"),
+    ({"status": "FAILED", "message": "could not write"}, "status FAILED: could not write"),
+    ({"status": "failure"}, "status failure"),
+    ({"status": 403}, "status 403"),
+    ({"errorCode": "archive/TEST_FAILED", "message": "AccessDenied"}, "errorCode archive/TEST_FAILED: AccessDenied"),
+    ({"error": "Forbidden"}, "error Forbidden"),
+    ({"message": "Failed to write a test file to bucket b: AccessDenied"}, "message: Failed to write"),
+    ("Access denied to bucket b", "Access denied"),
+])
+def test_a_2xx_whose_body_reports_a_failure_fails(answer, says):
+    assert says in test_failure(answer)
 
 
 def test_find_s3_setting():
@@ -154,6 +187,8 @@ def test_each_operation_method_path_body_and_headers(stub):
     assert api.delete_settings(7) is None
     stub.answer(200, {"status": "SUCCESS"})
     assert api.test_settings(KEYS) == {"status": "SUCCESS"}
+    stub.answer(200, None)
+    assert api.test_settings(ROLE, 7) is None
     seen = [(r["method"], r["path"], r["body"]) for r in stub.requests]
     assert seen == [
         ("GET", "/v2/archive/settings", None),
@@ -161,7 +196,8 @@ def test_each_operation_method_path_body_and_headers(stub):
         ("POST", "/v2/archive/settings", KEYS),
         ("PUT", "/v2/archive/settings/7", ROLE),
         ("DELETE", "/v2/archive/settings/7", None),
-        ("POST", "/v2/archive/settings/test", KEYS),
+        ("POST", "/v2/archive/settings/test", {"archiveSettings": KEYS}),
+        ("POST", "/v2/archive/settings/test", {"archiveSettings": ROLE, "id": 7}),
     ]
     for request in stub.requests:
         assert request["headers"]["x-api-token"] == TOKEN

@@ -71,6 +71,8 @@ def test_the_resource_registers_bucket_and_key_by_reference(keys):
         Property.TOKEN_SECRET_ARN: TOKEN_NAME,
         Property.API_URL: "https://api-eu.logz.io",
         Property.ON_DELETE: "disable",
+        # The bucket is this stack's: a failed first deploy removes Logz.io's test object.
+        Property.BUCKET_CREATED: "true",
     }
     # Served by the probe's own function, within its service timeout.
     assert props["ServiceToken"] == {"Fn::GetAtt": [function_id, "Arn"]}
@@ -189,8 +191,31 @@ def test_without_the_token_setting_nothing_changes(plain, keys):
                  Output.LOGZIO_API_TOKEN_SECRET):
         del stripped["Outputs"][name]
     policy = stripped["Resources"][probe_policy(keys)[0]]["Properties"]["PolicyDocument"]
-    policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "ReadLogzioApiToken"]
+    policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") not in (
+        "ReadLogzioApiToken", "RemoveLogzioTestObject", "FindLogzioTestObject")]
     assert stripped == plain
+
+
+def test_only_a_created_bucket_lets_a_failed_create_remove_logzios_test_object(keys):
+    """The probe role may delete exactly logzio-verified (every version) and list versions
+    under exactly that prefix, in the bucket this stack made; with an existing bucket,
+    neither the grant nor the property exists."""
+    [bucket_id] = of_type(keys["Resources"], "AWS::S3::Bucket")
+    statements = {s.get("Sid"): s for s in keys["Resources"][probe_policy(keys)[0]]["Properties"]
+                  ["PolicyDocument"]["Statement"]}
+    assert statements["RemoveLogzioTestObject"] == {
+        "Sid": "RemoveLogzioTestObject", "Effect": "Allow", "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/logzio-verified"]]}}
+    assert statements["FindLogzioTestObject"] == {
+        "Sid": "FindLogzioTestObject", "Effect": "Allow", "Action": "s3:ListBucketVersions",
+        "Resource": {"Fn::GetAtt": [bucket_id, "Arn"]},
+        "Condition": {"StringEquals": {"s3:prefix": "logzio-verified"}}}
+    existing = synth({**KEYS, "existingBucket": "acme-existing-logs"}).raw()
+    _, resource = handoff(existing)
+    assert Property.BUCKET_CREATED not in resource["Properties"]
+    text = json.dumps(existing["Resources"][probe_policy(existing)[0]])
+    assert "RemoveLogzioTestObject" not in text and "FindLogzioTestObject" not in text
+    assert "logzio-verified" not in text
 
 
 @pytest.mark.parametrize("fixture", ["keys", "role"])

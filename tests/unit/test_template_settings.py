@@ -103,8 +103,12 @@ def test_role_instead_of_keys(combination):
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Condition": condition,
          "Principal": {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::406095609952:root"]]}}},
-        {"Sid": "PermissionProbe", "Action": "sts:AssumeRole", "Effect": "Allow", "Condition": condition,
-         "Principal": {"AWS": {"Fn::GetAtt": [probe_role_id, "Arn"]}}},
+        # The account, narrowed to the probe's role by aws:PrincipalArn: never the new role
+        # itself as the principal (IAM validates role principals when the policy is written).
+        {"Sid": "PermissionProbe", "Action": "sts:AssumeRole", "Effect": "Allow",
+         "Condition": {"ArnEquals": {"aws:PrincipalArn": {"Fn::GetAtt": [probe_role_id, "Arn"]}}, **condition},
+         "Principal": {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::",
+                                                 {"Ref": "AWS::AccountId"}, ":root"]]}}},
     ]
     policy = principal_policy(found)
     assert policy["Properties"]["Roles"] == [{"Ref": role_id}] and "Users" not in policy["Properties"]

@@ -278,8 +278,11 @@ def test_off_creates_none_of_the_watch_resources(default, off):
         [name for name in of_type(default["Resources"], "AWS::IAM::Role") if name.startswith("PermissionProbeRole")]
     assert not {WatchOutput.HEALTH_ALARM, WatchOutput.FRESHNESS_ALARM, WatchOutput.TOPIC_ARN,
                 WatchOutput.SCHEDULE} & set(off["Outputs"])
-    # The watch reads the probe's properties and changes none of them.
-    assert probe_properties(off) == probe_properties(default)
+    # The watch adds one property to the probe's, the stack its metrics are for (the probe
+    # that passed publishes the first Healthy point), and changes none of the others.
+    with_watch = dict(probe_properties(default))
+    assert with_watch.pop(Property.METRICS_STACK) == "LogzioArchive"
+    assert probe_properties(off) == with_watch
 
 
 # --- Invalid values stop synth (before any construct exists) with the setting and the fix
