@@ -52,9 +52,10 @@ def _wait(cloudformation, names: list[str]) -> None:
     while pending:
         if time.monotonic() > deadline:
             raise RuntimeError(f"stacks never completed: {sorted(pending)[:5]}")
-        for stack in cloudformation.describe_stacks()["Stacks"]:
-            if stack["StackStatus"] == "CREATE_COMPLETE":
-                pending.discard(stack["StackName"])
+        for page in cloudformation.get_paginator("describe_stacks").paginate():
+            for stack in page["Stacks"]:
+                if stack["StackStatus"] == "CREATE_COMPLETE":
+                    pending.discard(stack["StackName"])
         time.sleep(0.2)
 
 

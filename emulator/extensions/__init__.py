@@ -51,6 +51,9 @@ Modules:
                       request: a Deny on s3:ListBucket holds, a Deny names its principals, the
                       answer is AccessDenied (moto: object requests only, every caller, a bare 403)
 
+  metric_data_index - GetMetricData in time proportional to the data (moto: queries x periods x
+                      points, seconds for a fleet's batch where CloudWatch takes a fraction of one)
+
 Not extensions: _policy.py evaluates IAM policy documents for cloudwatch_authz and emulator/alarms.py
 (and secure_transport's aws:SecureTransport conditions); _cfn_model.py is what the CloudFormation
 models above (secret, alarm, scheduler, sns, bucket policy) share;
@@ -116,6 +119,7 @@ def apply_all() -> None:
         iam_wildcard,
         lifecycle_size_filter,
         local_lambda,
+        metric_data_index,
         resource_authz,
         s3_action_names,
         scheduler_model,
@@ -154,6 +158,7 @@ def apply_all() -> None:
             scheduler_model,
             sns_models,
             iam_wildcard,
+            metric_data_index,
             bucket_policy_model,
             secure_transport,
             bucket_policy_authz,
