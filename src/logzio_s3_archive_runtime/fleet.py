@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
-from . import aws
+from . import aws, checks
 from .names import FLEET_MARKER, Metric, Output, WatchOutput
 
 EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_NO_VERDICT = 0, 1, 2
@@ -36,7 +36,7 @@ EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_NO_VERDICT = 0, 1, 2
 #: and a re-check older than two periods is stale anyway).
 LOOKBACK = timedelta(days=2)
 #: GetMetricData: at most 500 queries and 100,800 data points per call; 5-minute points over
-#: the look-back make 576 per query.
+#: the look-back make 576 per query (six queries per archive: about 29 archives per call).
 METRIC_PERIOD_SECONDS = 300
 QUERIES_PER_CALL = min(500, 100_800 // int(LOOKBACK.total_seconds() // METRIC_PERIOD_SECONDS))
 #: DescribeAlarms takes up to 100 alarm names; BatchGetSecretValue up to 20 secret ids.
@@ -73,6 +73,8 @@ class Archive:
     last_recheck: datetime | None = None
     healthy: float | None = None
     newest_archive_age_hours: float | None = None
+    #: The latest re-check's result per permission (1 granted, 0 not), as it published them.
+    permissions: dict[str, float] = field(default_factory=dict)
     alarms: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: What Logz.io holds now, when the stack has the hand-off and its token is readable.
     logzio: dict[str, Any] | None = None
@@ -121,8 +123,11 @@ class Archive:
         if firing:
             reasons[UNHEALTHY].append(f"alarm in ALARM: {', '.join(firing)}")
         if self.healthy is not None and self.healthy < 1:
-            reasons[UNHEALTHY].append(f"the latest re-check ({_when(self.last_recheck)}) found archive or "
-                                      f"restore broken; see: logzio-archive check --stack {self.stack}")
+            missing = [action for action, value in self.permissions.items() if value < 1]
+            broken = (f"{', '.join(missing)} missing" if missing
+                      else "archive or restore broken (a bucket setting)")
+            reasons[UNHEALTHY].append(f"the latest re-check ({_when(self.last_recheck)}) found {broken}; the "
+                                      f"diagnosis and the fix: logzio-archive check --stack {self.stack}")
         period = self.alarm_period_seconds
         if period:
             due = timedelta(seconds=2 * period)
@@ -149,6 +154,7 @@ class Archive:
             "deploy_findings": self.outputs.get(Output.PROBE_FINDINGS),
             "last_recheck": self.last_recheck.isoformat() if self.last_recheck else None,
             "healthy": self.healthy, "newest_archive_age_hours": self.newest_archive_age_hours,
+            "permissions": self.permissions,
             "alarms": {name: {"state": alarm["state"]} for name, alarm in self.alarms.items()},
             "logzio": self.logzio, "findings": self.findings, "probe": self.probe,
             "not_checked": self.not_checked,
@@ -280,16 +286,19 @@ def _archives_of(stack: dict, target: Target, region: str) -> list[Archive]:
 
 def read_metrics(archives: list[Archive], target: Target, counter: _Counter, endpoint_url: str | None,
                  now: datetime) -> None:
-    """The latest Healthy (and its time) and NewestArchiveAgeHours of every archive, with as many
-    queries per GetMetricData call as it takes."""
+    """The latest Healthy (and its time), per-permission result and NewestArchiveAgeHours of every
+    archive, with as many queries per GetMetricData call as it takes."""
     cloudwatch = counter.client("cloudwatch", target, endpoint_url)
+    metrics = [(Metric.HEALTHY, "Minimum", "h"), (Metric.NEWEST_ARCHIVE_AGE_HOURS, "Maximum", "a")]
+    metrics += [(Metric.OF_ACTION[action], "Minimum", f"p{number}") for number, action in enumerate(checks.ACTIONS)]
     queries = []
     for index, archive in enumerate(archives):
         dimensions = [{"Name": Metric.STACK, "Value": archive.stack}, {"Name": Metric.BUCKET, "Value": archive.bucket}]
-        for metric, statistic, kind in ((Metric.HEALTHY, "Minimum", "h"), (Metric.NEWEST_ARCHIVE_AGE_HOURS, "Maximum", "a")):
-            queries.append({"Id": f"{kind}{index}", "ReturnData": True, "MetricStat": {
+        for metric, statistic, kind in metrics:
+            queries.append({"Id": f"{kind}_{index}", "ReturnData": True, "MetricStat": {
                 "Metric": {"Namespace": Metric.NAMESPACE, "MetricName": metric, "Dimensions": dimensions},
                 "Period": METRIC_PERIOD_SECONDS, "Stat": statistic}})
+    permissions: dict[int, dict[str, tuple[datetime, float]]] = {}
     for start in range(0, len(queries), QUERIES_PER_CALL):
         chunk = queries[start:start + QUERIES_PER_CALL]
         token = None
@@ -301,16 +310,24 @@ def read_metrics(archives: list[Archive], target: Target, counter: _Counter, end
                 if not result.get("Values"):
                     continue
                 newest = max(range(len(result["Timestamps"])), key=lambda i: result["Timestamps"][i])
-                archive = archives[int(result["Id"][1:])]
+                kind, index = result["Id"].split("_")
+                archive = archives[int(index)]
                 when, value = _utc(result["Timestamps"][newest]), result["Values"][newest]
-                if result["Id"][0] == "h":
+                if kind == "h":
                     if archive.last_recheck is None or when > archive.last_recheck:
                         archive.last_recheck, archive.healthy = when, value
-                else:
+                elif kind == "a":
                     archive.newest_archive_age_hours = round(value, 1)
+                else:
+                    permissions.setdefault(int(index), {})[checks.ACTIONS[int(kind[1:])]] = (when, value)
             token = answer.get("NextToken")
             if not token:
                 break
+    for index, found in permissions.items():
+        archive = archives[index]
+        # The latest re-check's own results only (an older one may have said otherwise).
+        archive.permissions = {action: value for action, (when, value) in found.items()
+                               if archive.last_recheck is None or when >= archive.last_recheck}
 
 
 def read_alarms(archives: list[Archive], target: Target, counter: _Counter, endpoint_url: str | None) -> None:

@@ -49,9 +49,13 @@ def archive_stack(emulator, name, *, healthy=None, at=None, alarm_state=None, pe
                        prefix + Output.PROBE_FINDINGS: "none",
                        prefix + WatchOutput.HEALTH_ALARM: f"{name}{prefix}-ArchiveHealth"})
         if healthy is not None:
-            _admin(emulator, "cloudwatch").put_metric_data(Namespace=Metric.NAMESPACE, MetricData=[{
-                "MetricName": Metric.HEALTHY, "Value": healthy, "Unit": "Count", "Timestamp": at,
-                "Dimensions": [{"Name": Metric.STACK, "Value": name}, {"Name": Metric.BUCKET, "Value": bucket}]}])
+            dimensions = [{"Name": Metric.STACK, "Value": name}, {"Name": Metric.BUCKET, "Value": bucket}]
+            # As the re-check publishes: Healthy and one per permission (PutObject denied when unhealthy).
+            points = {Metric.HEALTHY: healthy, **{metric: 1 if healthy or action != "s3:PutObject" else 0
+                                                  for action, metric in Metric.OF_ACTION.items()}}
+            _admin(emulator, "cloudwatch").put_metric_data(Namespace=Metric.NAMESPACE, MetricData=[
+                {"MetricName": metric, "Value": value, "Unit": "Count", "Timestamp": at, "Dimensions": dimensions}
+                for metric, value in points.items()])
         _admin(emulator, "cloudwatch").put_metric_alarm(
             AlarmName=f"{name}{prefix}-ArchiveHealth", Namespace=Metric.NAMESPACE, MetricName=Metric.HEALTHY,
             Statistic="Minimum", Period=period, EvaluationPeriods=1, Threshold=1,
@@ -103,7 +107,10 @@ def test_worst_first_with_the_reason_and_the_fix(region_fleet):
     broken = next(a for a in region_fleet.archives if a.name == "FleetBroken")
     reasons = broken.judge(region_fleet.now)[1]
     assert reasons[0] == "alarm in ALARM: FleetBroken-ArchiveHealth"
+    assert reasons[1].startswith("the latest re-check (") and "found s3:PutObject missing" in reasons[1]
     assert "logzio-archive check --stack FleetBroken" in reasons[1]
+    assert broken.permissions == {"s3:PutObject": 0, "s3:ListBucket": 1, "s3:GetObject": 1,
+                                  "s3:GetBucketLocation": 1}
     [missing] = next(a for a in region_fleet.archives if a.name == "FleetNoOutputs").judge(region_fleet.now)[1]
     assert "has no archive outputs" in missing and "add_outputs()" in missing
     assert region_fleet.summary() == "6 archives: 1 unhealthy, 1 stale, 1 not checked, 3 healthy."
@@ -149,7 +156,7 @@ def test_the_command_table_json_and_junit(emulator, region_fleet, tmp_path):
     assert document["exit_code"] == 1 and document["summary"] == lines[-1]
     first = document["archives"][0]
     assert {"account", "region", "stack", "prefix", "name", "bucket", "state", "reasons", "deploy_verdict",
-            "deploy_findings", "last_recheck", "healthy", "newest_archive_age_hours", "alarms", "logzio",
+            "deploy_findings", "last_recheck", "healthy", "newest_archive_age_hours", "permissions", "alarms", "logzio",
             "findings", "probe", "not_checked"} == set(first)
     assert (first["name"], first["state"], first["healthy"]) == ("FleetBroken", "unhealthy", 0.0)
 
