@@ -21,13 +21,38 @@ def build_app(context: dict | None = None, settings: AppSettings | None = None, 
 
     settings = settings or AppSettings.from_context(context or {})
     app = cdk.App(context=context, outdir=outdir)
+    # Stacks by (account, region) as they deploy, in `archives` order.
+    places: dict[tuple, list] = {}
     for archive in settings.archives:
-        ArchiveStack(app, archive.stack_name, archive=archive,
-                     env=cdk.Environment(account=archive.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),
-                                         region=archive.region or os.environ.get("CDK_DEFAULT_REGION")))
+        env = cdk.Environment(account=archive.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),
+                              region=archive.region or os.environ.get("CDK_DEFAULT_REGION"))
+        stack = ArchiveStack(app, archive.stack_name, archive=archive, env=env)
+        places.setdefault((env.account, env.region), []).append(stack)
+    if settings.dashboard:
+        add_dashboards(places.values())
     # cdk-nag's AwsSolutions pack runs on every synth; an unacknowledged finding fails it.
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app
+
+
+#: The construct id of the dashboard in its stack (the first archive stack of its region).
+DASHBOARD_ID = "ArchivesDashboard"
+
+
+def add_dashboards(places) -> None:
+    """One dashboard per account and region (`places`: the stacks of each, in order), in the
+    first of its stacks, named LogzioArchives-<region>-<that stack> (dashboard names are unique
+    per account, not per region; the stack's name keeps two apps of one account apart, and a
+    dashboard that moves to another stack never meets its old name). Where no archive has a
+    watch there is nothing to show: none."""
+    from logzio_s3_archive import LogzioArchiveDashboard
+
+    for stacks in places:
+        if not any(stack.archive.watch is not None for stack in stacks):
+            continue
+        first = stacks[0]
+        LogzioArchiveDashboard(first, DASHBOARD_ID, archives=[stack.archive for stack in stacks],
+                               dashboard_name=f"LogzioArchives-{first.region}-{first.stack_name}")
 
 
 USAGE = """\

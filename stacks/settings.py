@@ -2,7 +2,8 @@
 
 One archive is configured by the top-level keys. Several are a list under `archives`
 (in cdk.json, or `-c archives='[...]'`): each entry takes the same keys, and the
-top-level keys are the defaults of every entry.
+top-level keys are the defaults of every entry. `dashboard` is the app's own, top-level
+only: one CloudWatch dashboard per account and region with every archive there.
 
 What an archive is made of is validated by the library (logzio_s3_archive.settings, the
 same validation as LogzioArchive's props); this module adds what only the app has: the
@@ -24,7 +25,9 @@ __all__ = ["AppSettings", "ArchiveEntry", "SettingsError"]
 
 #: Settings of one archive; any other plain key is a typo and is refused.
 ARCHIVE_KEYS = ("stackName", "account", "region", *LIBRARY_KEYS)
-KNOWN_KEYS = ARCHIVE_KEYS + ("archives",)
+#: Of the app as a whole, not of an archive: top-level only.
+APP_KEYS = ("dashboard",)
+KNOWN_KEYS = ARCHIVE_KEYS + ("archives",) + APP_KEYS
 #: Keys the CDK command line itself keeps in cdk.context.json (`cdk acknowledge`,
 #: `cdk cli-telemetry`): not ours, not typos.
 CLI_KEYS = ("acknowledged-issue-numbers", "cli-telemetry")
@@ -64,6 +67,8 @@ class _EntryNaming(Naming):
 @dataclass(frozen=True)
 class AppSettings:
     archives: tuple[ArchiveEntry, ...]
+    #: One CloudWatch dashboard per account and region, with every archive there (dashboard).
+    dashboard: bool = True
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> "AppSettings":
@@ -76,6 +81,7 @@ class AppSettings:
             parsed = []
             for index, entry in enumerate(entries):
                 where = f"archives[{index}]"
+                _refuse_app_keys(entry, where)
                 _refuse_unknown(entry, ARCHIVE_KEYS, where + ".")
                 merged = {key: entry.get(key, defaults[key]) for key in ARCHIVE_KEYS}
                 if "stackName" not in entry:
@@ -84,7 +90,27 @@ class AppSettings:
                 parsed.append(_entry(merged, _EntryNaming(entry, where)))
             archives = tuple(parsed)
         _refuse_duplicates(archives)
-        return cls(archives)
+        return cls(archives, dashboard=_dashboard(context.get("dashboard")))
+
+
+def _dashboard(value: Any) -> bool:
+    """dashboard: true/false from cdk.json (JSON booleans) or from -c (strings, any case)."""
+    if value in (None, ""):
+        return True
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise SettingsError(f"dashboard '{value}' is not one of: true, false (leave it out for true: one "
+                        "CloudWatch dashboard per account and region, see docs/dashboard.md).")
+
+
+def _refuse_app_keys(entry: Mapping[str, Any], where: str) -> None:
+    for key in APP_KEYS:
+        if key in entry:
+            raise SettingsError(f"{where}.{key}: {key} is a setting of the app, not of one archive (one "
+                                "dashboard per account and region shows every archive there). Set it at the "
+                                "top level, e.g. -c dashboard=false.")
 
 
 def _entry(values: Mapping[str, Any], name: Naming) -> ArchiveEntry:

@@ -39,6 +39,9 @@ Modules:
                       GETs such as GetSchedule or ListFunctions failed SignatureDoesNotMatch)
   alarm_state       - a new alarm is INSUFFICIENT_DATA (moto: OK); redefining one keeps its state
   alarm_model       - CloudFormation model for AWS::CloudWatch::Alarm
+  dashboard_model   - CloudFormation model for AWS::CloudWatch::Dashboard in place of moto's: a
+                      generated name kept by updates (moto: a new UUID each update), the body
+                      checked as PutDashboard checks it, a new DashboardName a replacement
   scheduler_model   - CloudFormation model for AWS::Scheduler::Schedule
   sns_models        - AWS::SNS::Topic updated in place (moto: replaced); models for
                       AWS::SNS::TopicPolicy and AWS::SNS::Subscription
@@ -56,7 +59,7 @@ Modules:
 
 Not extensions: _policy.py evaluates IAM policy documents for cloudwatch_authz and emulator/alarms.py
 (and secure_transport's aws:SecureTransport conditions); _cfn_model.py is what the CloudFormation
-models above (secret, alarm, scheduler, sns, bucket policy) share;
+models above (secret, alarm, dashboard, scheduler, sns, bucket policy) share;
 emulator/alarms.py evaluates an alarm when a test asks (moto never does).
 """
 
@@ -114,6 +117,7 @@ def apply_all() -> None:
         cloudwatch_authz,
         cross_account_trust,
         custom_resource,
+        dashboard_model,
         expected_bucket_owner,
         iam_inline_policy,
         iam_wildcard,
@@ -155,6 +159,7 @@ def apply_all() -> None:
             bodyless_signature,
             alarm_state,
             alarm_model,
+            dashboard_model,
             scheduler_model,
             sns_models,
             iam_wildcard,

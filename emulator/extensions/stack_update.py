@@ -56,6 +56,7 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
     "AWS::Lambda::Function": ("FunctionName", "PackageType"),
     "AWS::Logs::LogGroup": ("LogGroupName",),
     "AWS::CloudWatch::Alarm": ("AlarmName",),
+    "AWS::CloudWatch::Dashboard": ("DashboardName",),
     "AWS::Scheduler::Schedule": ("Name",),
     "AWS::SNS::Topic": ("TopicName", "FifoTopic"),
     "AWS::SNS::Subscription": ("Endpoint", "Protocol", "TopicArn"),
