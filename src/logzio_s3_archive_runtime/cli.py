@@ -118,6 +118,12 @@ class _NoVerdict(Exception):
 
 # --------------------------------------------------------------------------- arguments
 
+def _concurrency(text: str) -> int:
+    if not re.fullmatch(r"\d+", text.strip()) or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64, not {text!r}")
+    return int(text)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -391,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     fleet.add_argument("--probe", action="store_true",
                        help="also run the real check of each archive as its principal (as check --stack). "
                             "Example: --probe")
-    fleet.add_argument("--concurrency", type=int, default=8, metavar="N",
+    fleet.add_argument("--concurrency", type=_concurrency, default=8, metavar="N",
                        help="with --probe: archives checked at the same time (1-64, default 8). "
                             "Example: --concurrency 16")
     fleet.add_argument("--key-deadline-seconds", type=_seconds, default=10.0, metavar="SECONDS",
@@ -783,9 +789,6 @@ def _logging(verbose: bool, err: TextIO) -> Iterator[None]:
 def _fleet(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from . import fleet
 
-    if not 1 <= args.concurrency <= 64:
-        print("error: --concurrency must be from 1 to 64.\nnext: give e.g. --concurrency 8", file=err)
-        return EXIT_NO_VERDICT
     with _logging(False, err):
         found = fleet.run(fleet.targets(args.profile, args.region), endpoint_url=args.endpoint_url,
                           probe=args.probe, concurrency=args.concurrency,

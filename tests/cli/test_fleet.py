@@ -172,3 +172,18 @@ def test_logzio_drift_names_what_differs():
         "archiving is disabled in Logz.io",
         "Logz.io archives to bucket 'other-bucket', the stack's bucket is 'acme-logs'",
         "Logz.io uses access key AKIATHEIRS, the stack's key is AKIAOURS"]
+
+
+def test_a_bad_concurrency_is_a_usage_error_with_one_json_document():
+    run = main_run(["fleet", "--concurrency", "0", "--json"])
+    assert run.code == 2
+    document = json.loads(run.out)
+    assert document["exit_code"] == 2 and "--concurrency" in json.dumps(document)
+
+
+def test_role_archives_are_not_probed_by_the_operator_and_stay_judged_by_their_recheck():
+    archive = fleet.Archive(fleet.Target(None, FLEET_REGION), "123456789012", FLEET_REGION, "RoleArchive",
+                            outputs={Output.PROBE_VERDICT: "OK: all 4", Output.ROLE_ARN: "arn:aws:iam::1:role/r"})
+    fleet.probe_all([archive], None, 1, 0, 0, None)
+    assert archive.probe["exit_code"] is None and archive.probe["summary"].startswith("not probed")
+    assert archive.state(datetime.now(timezone.utc)) == "healthy"
